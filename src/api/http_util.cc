@@ -1,0 +1,35 @@
+#include "api/http_util.h"
+
+namespace cc::api {
+
+int HttpStatusFor(Code code) {
+  switch (code) {
+    case Code::kOk: return 200;
+    case Code::kInvalidArgument: return 400;
+    case Code::kPermissionDenied: return 403;
+    case Code::kNotFound: return 404;
+    case Code::kAlreadyExists: return 409;
+    case Code::kFailedPrecondition: return 409;
+    case Code::kTooLarge: return 413;
+    case Code::kUnavailable: return 503;
+    case Code::kCorruption:
+    case Code::kIOError:
+    case Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+void ReplyJson(httplib::Response& res, const nlohmann::json& body, int http_status) {
+  res.status = http_status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void ReplyError(httplib::Response& res, int http_status, std::string_view code, std::string message) {
+  ReplyJson(res, {{"code", code}, {"message", std::move(message)}}, http_status);
+}
+
+void ReplyError(httplib::Response& res, const Status& status) {
+  ReplyError(res, HttpStatusFor(status.code()), CodeName(status.code()), status.message());
+}
+
+}  // namespace cc::api

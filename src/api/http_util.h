@@ -1,0 +1,18 @@
+// JSON replies and the mapping of Status codes to HTTP statuses.
+#pragma once
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "util/status.h"
+
+namespace cc::api {
+
+int HttpStatusFor(Code code);
+// Writes {"code": ..., "message": ...} with the matching HTTP status.
+void ReplyError(httplib::Response& res, const Status& status);
+void ReplyError(httplib::Response& res, int http_status, std::string_view code, std::string message);
+void ReplyJson(httplib::Response& res, const nlohmann::json& body, int http_status = 200);
+
+}  // namespace cc::api

@@ -1,0 +1,310 @@
+#include "api/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/http_util.h"
+#include "codec/varint.h"
+#include "ledger/proof.h"
+
+namespace cc::api {
+namespace {
+
+constexpr const char* kHex64 = "([0-9a-fA-F]{64})";
+
+bool WantsWait(const httplib::Request& req) {
+  return req.has_param("wait") && req.get_param_value("wait") == "commit";
+}
+
+std::string Param(const httplib::Request& req, const char* name, std::string fallback = "") {
+  return req.has_param(name) ? req.get_param_value(name) : fallback;
+}
+
+}  // namespace
+
+Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options)
+    : chain_(chain), orderer_(orderer), metrics_(metrics), options_(std::move(options)) {
+  chain_->OnCommit([this](const BlockPtr& b) { OnCommit(b); });
+}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  const int threads = options_.threads;
+  http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_.set_payload_max_length(options_.max_body_bytes);
+  http_.set_keep_alive_max_count(100000);
+  http_.set_keep_alive_timeout(30);
+  http_.set_read_timeout(10, 0);
+  http_.set_write_timeout(10, 0);
+  Routes();
+  if (options_.port == 0) {
+    port_ = http_.bind_to_any_port(options_.host);
+    if (port_ <= 0) return Status::IOError("cannot bind the API to " + options_.host);
+  } else {
+    if (!http_.bind_to_port(options_.host, options_.port)) {
+      return Status::IOError("cannot bind the API to " + options_.host + ":" + std::to_string(options_.port));
+    }
+    port_ = options_.port;
+  }
+  thread_ = std::thread([this] { http_.listen_after_bind(); });
+  return Status::Ok();
+}
+
+void Server::Stop() {
+  if (thread_.joinable()) {
+    http_.stop();
+    thread_.join();
+  }
+}
+
+void Server::Routes() {
+  http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    metrics_->Counter("carechain_http_requests_total", "status=\"" + std::to_string(res.status) + "\"")++;
+    if (res.status >= 400) {
+      // Paths carry keys and ids, never personal data; log the refusal.
+      spdlog::info("{} {} -> {}", req.method, req.path, res.status);
+    }
+  });
+  http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // a handler already wrote a JSON error
+    if (res.status == 404) {
+      ReplyError(res, 404, "not_found", "no such endpoint: " + req.method + " " + req.path);
+    } else if (res.status == 413) {
+      ReplyError(res, 413, "too_large", "request body is too large");
+    } else {
+      ReplyError(res, res.status, "http_error", "request refused with HTTP " + std::to_string(res.status));
+    }
+  });
+  http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("handler failed: {}", what);
+    ReplyError(res, 500, "internal", "internal error");
+  });
+
+  http_.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+    ReplyJson(res, {{"status", "ok"}, {"height", chain_->head().height}});
+  });
+  http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    metrics_->SetGauge("carechain_block_height", static_cast<double>(chain_->head().height));
+    metrics_->SetGauge("carechain_mempool_size", static_cast<double>(orderer_->PendingCount()));
+    res.set_content(metrics_->Render(), "text/plain; version=0.0.4");
+  });
+  http_.Get("/v1/info", [this](const httplib::Request&, httplib::Response& res) { ReplyJson(res, Info()); });
+  http_.Post("/v1/transactions", [this](const httplib::Request& q, httplib::Response& r) { Submit(q, r); });
+  http_.Post("/v1/transactions/batch",
+             [this](const httplib::Request& q, httplib::Response& r) { SubmitBatch(q, r); });
+  http_.Get(std::string("/v1/transactions/") + kHex64,
+            [this](const httplib::Request& q, httplib::Response& r) { GetTx(q, r); });
+  http_.Get(R"(/v1/blocks/(latest|\d{1,19}))",
+            [this](const httplib::Request& q, httplib::Response& r) { GetBlock(q, r); });
+  http_.Get(std::string("/v1/proofs/") + kHex64,
+            [this](const httplib::Request& q, httplib::Response& r) { GetProof(q, r); });
+  http_.Get(std::string("/v1/actors/") + kHex64 + "/nonce",
+            [this](const httplib::Request& req, httplib::Response& res) {
+              PublicKey k = *PublicKey::FromHex(req.matches[1].str());
+              ReplyJson(res, {{"actor", k.hex()}, {"next_nonce", orderer_->NextNonce(k)}});
+            });
+  http_.Get(R"(/v1/state/([a-z0-9_]{1,32}))",
+            [this](const httplib::Request& q, httplib::Response& r) { GetState(q, r); });
+  http_.Get(R"(/v1/modules/([a-z0-9_]{1,32})/(.+))",
+            [this](const httplib::Request& q, httplib::Response& r) { ModuleQuery(q, r); });
+}
+
+nlohmann::json Server::Info() const {
+  ChainHead h = chain_->head();
+  const Genesis& g = chain_->executor().genesis();
+  return {{"chain_id", g.chain_id},   {"genesis_hash", g.hash.hex()}, {"height", h.height},
+          {"head_hash", h.hash.hex()}, {"state_root", h.digest.Root().hex()},
+          {"node_key", chain_->node_key().hex()}, {"ordering", "solo"},
+          {"max_tx_bytes", g.params.max_tx_bytes}, {"version", "0.1.0"}};
+}
+
+Status Server::Admit(const TxPtr& tx) {
+  Status s = chain_->executor().CheckTx(*tx);
+  if (s.ok() && !tx->VerifySignature()) s = Status::Invalid("bad signature");
+  if (s.ok()) {
+    const ActorAuthority* auth = chain_->executor().modules().authority();
+    if (auth && !auth->IsActive(chain_->store(), tx->body().actor)) {
+      s = Status::Denied("actor " + tx->body().actor.hex() + " is not registered or is revoked");
+    }
+  }
+  if (s.ok()) {
+    uint64_t now = Clock::System()->MonotonicUs();
+    {
+      std::lock_guard<std::mutex> lock(admitted_mu_);
+      admitted_us_[tx->id()] = now;
+    }
+    s = orderer_->Submit(tx);
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(admitted_mu_);
+      admitted_us_.erase(tx->id());
+    }
+  }
+  if (s.ok()) {
+    metrics_->Counter("carechain_tx_admitted_total")++;
+  } else {
+    metrics_->Counter("carechain_tx_refused_total", "reason=\"" + std::string(CodeName(s.code())) + "\"")++;
+  }
+  return s;
+}
+
+void Server::OnCommit(const BlockPtr& block) {
+  uint64_t now = Clock::System()->MonotonicUs();
+  {
+    std::lock_guard<std::mutex> lock(admitted_mu_);
+    for (const auto& tx : block->txs()) {
+      auto it = admitted_us_.find(tx->id());
+      if (it == admitted_us_.end()) continue;
+      metrics_->commit_latency().Observe(static_cast<double>(now - it->second) / 1e6);
+      admitted_us_.erase(it);
+    }
+  }
+  metrics_->Counter("carechain_blocks_committed_total")++;
+  metrics_->Counter("carechain_tx_committed_total") += block->txs().size();
+}
+
+void Server::Submit(const httplib::Request& req, httplib::Response& res) {
+  Result<TxPtr> tx = Status::Invalid("empty body");
+  std::string type = req.get_header_value("Content-Type");
+  if (type.starts_with("application/octet-stream")) {
+    tx = Transaction::Decode(req.body);
+  } else if (type.empty() || type.starts_with("application/json")) {
+    auto j = nlohmann::json::parse(req.body, nullptr, false);
+    if (j.is_discarded()) return ReplyError(res, Status::Invalid("body is not valid JSON"));
+    tx = Transaction::FromJson(j);
+  } else {
+    return ReplyError(res, 415, "unsupported_media_type",
+                      "send application/json or application/octet-stream");
+  }
+  if (!tx.ok()) return ReplyError(res, tx.status());
+  Status s = Admit(*tx);
+  if (!s.ok()) return ReplyError(res, s);
+  const TxId id = (*tx)->id();
+  if (WantsWait(req)) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.max_wait_ms);
+    uint64_t seen = chain_->head().height;
+    while (!chain_->store().FindTx(id) && orderer_->IsPending(id) &&
+           std::chrono::steady_clock::now() < deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      seen = chain_->WaitForHeight(seen + 1, std::min(left, std::chrono::milliseconds(200)));
+    }
+  }
+  nlohmann::json st = TxStatus(id, /*with_tx=*/false);
+  ReplyJson(res, st, st["status"] == "committed" ? 200 : 202);
+}
+
+// Body: a sequence of (varint length, encoded transaction). Each is admitted
+// on its own; the reply lists every id with "pending" or its error.
+void Server::SubmitBatch(const httplib::Request& req, httplib::Response& res) {
+  codec::Reader r(req.body);
+  nlohmann::json results = nlohmann::json::array();
+  size_t accepted = 0;
+  while (r.remaining() > 0) {
+    std::string_view raw;
+    Status s = r.Bytes("batch.tx", kMaxEncodedTxBytes, &raw);
+    if (!s.ok()) {
+      results.push_back({{"error", {{"code", CodeName(s.code())}, {"message", s.message()}}}});
+      break;  // framing is lost
+    }
+    auto tx = Transaction::Decode(raw);
+    if (tx.ok()) s = Admit(*tx); else s = tx.status();
+    if (s.ok()) {
+      accepted++;
+      results.push_back({{"id", (*tx)->id().hex()}, {"status", "pending"}});
+    } else {
+      results.push_back({{"error", {{"code", CodeName(s.code())}, {"message", s.message()}}}});
+    }
+  }
+  ReplyJson(res, {{"accepted", accepted}, {"results", std::move(results)}}, accepted ? 202 : 400);
+}
+
+nlohmann::json Server::TxStatus(const TxId& id, bool with_tx) const {
+  auto loc = chain_->store().FindTx(id);
+  if (!loc) {
+    return {{"id", id.hex()}, {"status", orderer_->IsPending(id) ? "pending" : "unknown"}};
+  }
+  nlohmann::json j = {{"id", id.hex()}, {"status", "committed"}, {"height", loc->height}, {"index", loc->index}};
+  auto block = chain_->store().GetBlock(loc->height);
+  if (block.ok() && loc->index < (*block)->txs().size()) {
+    const TxResult& r = (*block)->results()[loc->index];
+    j["block_hash"] = (*block)->hash().hex();
+    j["block_time_ms"] = (*block)->header().time_ms;
+    j["result"] = {{"code", TxCodeName(r.code)}, {"detail", r.detail}};
+    if (with_tx) j["tx"] = (*block)->txs()[loc->index]->ToJson();
+  }
+  return j;
+}
+
+void Server::GetTx(const httplib::Request& req, httplib::Response& res) {
+  TxId id = *TxId::FromHex(req.matches[1].str());
+  nlohmann::json st = TxStatus(id, /*with_tx=*/true);
+  if (st["status"] == "unknown") return ReplyError(res, Status::NotFound("no transaction " + id.hex()));
+  ReplyJson(res, st);
+}
+
+void Server::GetBlock(const httplib::Request& req, httplib::Response& res) {
+  std::string which = req.matches[1].str();
+  uint64_t head = chain_->head().height;
+  uint64_t height = which == "latest" ? head : std::strtoull(which.c_str(), nullptr, 10);
+  if (height > head) {
+    return ReplyError(res, Status::NotFound("no block " + which + "; the head is at " + std::to_string(head)));
+  }
+  if (Param(req, "format") == "binary") {
+    auto raw = chain_->store().GetBlockRaw(height);
+    if (!raw.ok()) return ReplyError(res, raw.status());
+    res.set_content(*raw, "application/octet-stream");
+    return;
+  }
+  auto block = chain_->store().GetBlock(height);
+  if (!block.ok()) return ReplyError(res, block.status());
+  ReplyJson(res, (*block)->ToJson(Param(req, "txs") == "full"));
+}
+
+void Server::GetProof(const httplib::Request& req, httplib::Response& res) {
+  TxId id = *TxId::FromHex(req.matches[1].str());
+  auto loc = chain_->store().FindTx(id);
+  if (!loc) return ReplyError(res, Status::NotFound("transaction " + id.hex() + " is not committed"));
+  auto block = chain_->store().GetBlock(loc->height);
+  if (!block.ok()) return ReplyError(res, block.status());
+  ReplyJson(res, MakeProof(**block, loc->index));
+}
+
+void Server::GetState(const httplib::Request& req, httplib::Response& res) {
+  std::string module = req.matches[1].str();
+  if (!chain_->executor().modules().Find(module) && module != "ledger") {
+    return ReplyError(res, Status::NotFound("no module '" + module + "'"));
+  }
+  std::string prefix = module + "/" + Param(req, "prefix");
+  std::string start = req.has_param("after") ? module + "/" + Param(req, "after") + std::string(1, '\0') : "";
+  size_t limit = std::clamp<size_t>(std::strtoull(Param(req, "limit", "100").c_str(), nullptr, 10), 1, 1000);
+  nlohmann::json entries = nlohmann::json::array();
+  std::string last;
+  chain_->store().Scan(prefix, start, [&](std::string_view k, std::string_view v) {
+    nlohmann::json value = nlohmann::json::parse(v, nullptr, false);
+    if (value.is_discarded()) value = {{"hex", ToHex(AsBytes(v))}};
+    last = std::string(k.substr(module.size() + 1));
+    entries.push_back({{"key", last}, {"value", std::move(value)}});
+    return entries.size() < limit;
+  });
+  nlohmann::json out = {{"module", module}, {"entries", std::move(entries)}};
+  if (out["entries"].size() == limit) out["next_after"] = last;
+  ReplyJson(res, out);
+}
+
+void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res) {
+  const Module* m = chain_->executor().modules().Find(req.matches[1].str());
+  if (!m) return ReplyError(res, Status::NotFound("no module '" + req.matches[1].str() + "'"));
+  QueryParams params;
+  for (const auto& [k, v] : req.params) params[k] = v;
+  auto r = m->Query(req.matches[2].str(), params, chain_->store());
+  if (!r.ok()) return ReplyError(res, r.status());
+  ReplyJson(res, *r);
+}
+
+}  // namespace cc::api

@@ -1,0 +1,66 @@
+// The node's HTTP/JSON API (docs/api.md).
+//
+// Thread safety: handlers run on the server's thread pool; everything they
+// touch is thread-safe. Signature checks run on those threads, so admission
+// uses every core.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "api/metrics.h"
+#include "ledger/chain.h"
+#include "ordering/orderer.h"
+
+namespace cc::api {
+
+struct ApiOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port
+  int threads = 16;
+  size_t max_body_bytes = 8 << 20;
+  uint64_t max_wait_ms = 30000;  // longest ?wait=commit
+};
+
+class Server {
+ public:
+  Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options);
+  ~Server();
+
+  // Binds and starts serving on a background thread.
+  Status Start();
+  void Stop();
+  int port() const { return port_; }
+
+ private:
+  void Routes();
+  Status Admit(const TxPtr& tx);
+  void Submit(const httplib::Request& req, httplib::Response& res);
+  void SubmitBatch(const httplib::Request& req, httplib::Response& res);
+  void GetTx(const httplib::Request& req, httplib::Response& res);
+  void GetBlock(const httplib::Request& req, httplib::Response& res);
+  void GetProof(const httplib::Request& req, httplib::Response& res);
+  void GetState(const httplib::Request& req, httplib::Response& res);
+  void ModuleQuery(const httplib::Request& req, httplib::Response& res);
+  nlohmann::json TxStatus(const TxId& id, bool with_tx) const;
+  nlohmann::json Info() const;
+  void OnCommit(const BlockPtr& block);
+
+  Chain* chain_;
+  Orderer* orderer_;
+  Metrics* metrics_;
+  const ApiOptions options_;
+  httplib::Server http_;
+  std::thread thread_;
+  int port_ = 0;
+
+  std::mutex admitted_mu_;
+  std::unordered_map<TxId, uint64_t, DigestHash> admitted_us_;  // GUARDED_BY(admitted_mu_)
+};
+
+}  // namespace cc::api

@@ -1,0 +1,15 @@
+#include "apps/registry.h"
+
+#include "apps/identity/identity.h"
+
+namespace cc::apps {
+
+void RegisterAll(ModuleRegistry* registry) {
+  auto identity = std::make_unique<identity::IdentityModule>();
+  registry->SetAuthority(identity.get());
+  registry->Add(std::move(identity));
+  // One line per further module, e.g.:
+  // registry->Add(std::make_unique<records::RecordsModule>());
+}
+
+}  // namespace cc::apps

@@ -1,0 +1,57 @@
+#include "cli/client.h"
+
+#include <httplib.h>
+
+namespace cc::cli {
+namespace {
+
+Status FromReply(const httplib::Result& r, const std::string& url) {
+  if (!r) return Status::Unavailable("cannot reach " + url + ": " + httplib::to_string(r.error()));
+  if (r->status < 400) return Status::Ok();
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  std::string msg = j.is_object() && j.contains("message") ? j["message"].get<std::string>() : r->body;
+  Code code = r->status == 404   ? Code::kNotFound
+              : r->status == 403 ? Code::kPermissionDenied
+              : r->status == 409 ? Code::kFailedPrecondition
+              : r->status == 413 ? Code::kTooLarge
+              : r->status >= 500 ? Code::kUnavailable
+                                 : Code::kInvalidArgument;
+  return Status(code, "HTTP " + std::to_string(r->status) + ": " + msg);
+}
+
+Result<nlohmann::json> ParseBody(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded()) return Status::Invalid("the node sent a reply that is not JSON");
+  return j;
+}
+
+httplib::Client Make(const std::string& url) {
+  httplib::Client c(url);
+  c.set_connection_timeout(5, 0);
+  c.set_read_timeout(60, 0);
+  return c;
+}
+
+}  // namespace
+
+Result<std::string> Client::GetRaw(const std::string& path) const {
+  auto c = Make(url_);
+  auto r = c.Get(path);
+  CC_RETURN_IF_ERROR(FromReply(r, url_));
+  return r->body;
+}
+
+Result<nlohmann::json> Client::Get(const std::string& path) const {
+  CC_ASSIGN_OR_RETURN(std::string body, GetRaw(path));
+  return ParseBody(body);
+}
+
+Result<nlohmann::json> Client::Post(const std::string& path, const std::string& body,
+                                    const std::string& content_type) const {
+  auto c = Make(url_);
+  auto r = c.Post(path, body, content_type);
+  CC_RETURN_IF_ERROR(FromReply(r, url_));
+  return ParseBody(r->body);
+}
+
+}  // namespace cc::cli

@@ -1,0 +1,222 @@
+#include "cli/commands.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/client.h"
+#include "codec/canonical_json.h"
+#include "crypto/keyfile.h"
+#include "ledger/proof.h"
+#include "ledger/verifier.h"
+#include "node/demo.h"
+#include "node/node.h"
+#include "util/env.h"
+
+namespace cc::cli {
+namespace {
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "error: %s\n", s.message().c_str());
+  return 1;
+}
+
+int Print(const nlohmann::json& j) {
+  std::cout << j.dump(2) << std::endl;
+  return 0;
+}
+
+// "@file" reads the payload from a file; "-" from standard input.
+Result<std::string> ReadPayload(const std::string& arg) {
+  if (arg == "-") {
+    std::string s((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    return s;
+  }
+  if (!arg.empty() && arg[0] == '@') return ReadFile(arg.substr(1));
+  return arg;
+}
+
+}  // namespace
+
+int Keygen(const std::string& out, bool force) {
+  crypto::Init();
+  SecretKey k = SecretKey::Generate();
+  Status s = WriteKeyFile(out, k, force);
+  if (!s.ok()) return Fail(s);
+  return Print({{"public_key", k.public_key().hex()}, {"file", out}});
+}
+
+int TxSubmit(const SubmitArgs& a) {
+  crypto::Init();
+  auto key = ReadKeyFile(a.key_file);
+  if (!key.ok()) return Fail(key.status());
+  auto text = ReadPayload(a.payload);
+  if (!text.ok()) return Fail(text.status());
+  auto payload = nlohmann::json::parse(*text, nullptr, false);
+  if (payload.is_discarded()) return Fail(Status::Invalid("--payload is not valid JSON"));
+  auto canonical = codec::ToCanonicalJson(payload);
+  if (!canonical.ok()) return Fail(canonical.status());
+
+  Client client(a.node);
+  auto info = client.Get("/v1/info");
+  if (!info.ok()) return Fail(info.status());
+  TxBody body;
+  body.chain_id = (*info)["chain_id"];
+  body.actor = key->public_key();
+  body.module = a.module;
+  body.action = a.action;
+  body.payload = *canonical;
+  body.nonce = a.nonce;
+  if (body.nonce == 0) {
+    auto n = client.Get("/v1/actors/" + body.actor.hex() + "/nonce");
+    if (!n.ok()) return Fail(n.status());
+    body.nonce = (*n)["next_nonce"];
+  }
+  TxPtr tx = Transaction::Sign(std::move(body), *key);
+  std::string path = std::string("/v1/transactions") + (a.wait ? "?wait=commit" : "");
+  auto r = a.binary ? client.Post(path, tx->encoded(), "application/octet-stream")
+                    : client.Post(path, tx->ToJson().dump(), "application/json");
+  if (!r.ok()) return Fail(r.status());
+  Print(*r);
+  if (r->contains("result") && (*r)["result"]["code"] != "ok") return 1;  // committed, but rejected
+  return 0;
+}
+
+int TxGet(const std::string& node, const std::string& id) {
+  if (!TxId::FromHex(id)) return Fail(Status::Invalid("transaction id must be 64 hex digits"));
+  auto r = Client(node).Get("/v1/transactions/" + id);
+  return r.ok() ? Print(*r) : Fail(r.status());
+}
+
+int BlockGet(const std::string& node, const std::string& height, bool full, const std::string& out) {
+  if (!out.empty()) {
+    auto raw = Client(node).GetRaw("/v1/blocks/" + height + "?format=binary");
+    if (!raw.ok()) return Fail(raw.status());
+    Status s = WriteFileAtomic(out, *raw, 0644, true);
+    return s.ok() ? 0 : Fail(s);
+  }
+  auto r = Client(node).Get("/v1/blocks/" + height + (full ? "?txs=full" : ""));
+  return r.ok() ? Print(*r) : Fail(r.status());
+}
+
+int ProofGet(const std::string& node, const std::string& id, const std::string& out) {
+  if (!TxId::FromHex(id)) return Fail(Status::Invalid("transaction id must be 64 hex digits"));
+  auto r = Client(node).Get("/v1/proofs/" + id);
+  if (!r.ok()) return Fail(r.status());
+  if (out.empty()) return Print(*r);
+  Status s = WriteFileAtomic(out, r->dump(2) + "\n", 0644, true);
+  return s.ok() ? 0 : Fail(s);
+}
+
+int VerifyProofFile(const std::string& file, const std::string& genesis_path,
+                    const std::vector<std::string>& proposers) {
+  crypto::Init();
+  auto text = ReadFile(file);
+  if (!text.ok()) return Fail(text.status());
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return Fail(Status::Invalid(file + " is not JSON"));
+  std::vector<PublicKey> trusted;
+  for (const auto& p : proposers) {
+    auto k = PublicKey::FromHex(p);
+    if (!k) return Fail(Status::Invalid("--proposer must be 64 hex digits"));
+    trusted.push_back(*k);
+  }
+  std::string chain_id;
+  if (!genesis_path.empty()) {
+    auto g = Genesis::Load(genesis_path);
+    if (!g.ok()) return Fail(g.status());
+    chain_id = g->chain_id;
+    for (const auto& org : g->doc["orgs"]) {
+      for (const auto& n : org.value("nodes", nlohmann::json::array())) {
+        if (auto k = PublicKey::FromHex(n.get<std::string>())) trusted.push_back(*k);
+      }
+    }
+    if (trusted.empty()) return Fail(Status::Invalid("the genesis names no node keys"));
+  }
+  auto v = VerifyProof(j, trusted);
+  if (!v.ok()) return Fail(Status::Invalid("proof does not verify: " + v.status().message()));
+  if (!chain_id.empty() && v->header.chain_id != chain_id) {
+    return Fail(Status::Invalid("proof is for chain '" + v->header.chain_id + "', not '" + chain_id + "'"));
+  }
+  return Print({{"valid", true},
+                {"tx_id", v->tx_id.hex()},
+                {"result", TxCodeName(v->result.code)},
+                {"height", v->header.height},
+                {"block_hash", v->block_hash.hex()},
+                {"block_time_ms", v->header.time_ms},
+                {"proposer", v->header.proposer.hex()},
+                {"proposer_trusted", !trusted.empty()}});
+}
+
+int VerifyData(const std::string& data_dir, const std::string& genesis, bool quick, int threads) {
+  crypto::Init();
+  auto oc = node::OpenOffline(data_dir, genesis);
+  if (!oc.ok()) return Fail(oc.status());
+  VerifyOptions opt;
+  opt.signatures = !quick;
+  opt.reexecute = !quick;
+  opt.threads = threads;
+  auto t0 = std::chrono::steady_clock::now();
+  VerifyReport rep = VerifyChain(*(*oc)->store, *(*oc)->executor, opt);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  nlohmann::json j = {{"ok", rep.ok},
+                      {"blocks", rep.blocks},
+                      {"transactions", rep.transactions},
+                      {"height", rep.head.height},
+                      {"seconds", secs}};
+  if (!rep.ok) {
+    j["error"] = rep.error;
+    if (rep.bad_height) j["bad_height"] = *rep.bad_height;
+    Print(j);
+    std::fprintf(stderr, "error: verification failed: %s\n", rep.error.c_str());
+    return 1;
+  }
+  return Print(j);
+}
+
+namespace {
+volatile std::sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+}  // namespace
+
+int RunNode(const std::string& config_path, bool resync) {
+  auto config = node::Config::Load(config_path);
+  if (!config.ok()) return Fail(config.status());
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  node::Node n(*config);
+  Status s = n.Start(resync);
+  if (!s.ok()) return Fail(s);
+  std::printf("carechain node listening on http://%s:%d\n", config->api.host.c_str(), n.api_port());
+  std::fflush(stdout);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  while (!g_stop) ::pause();
+  spdlog::info("stopping");
+  n.Stop();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+int DemoInit(const std::string& dir, int port) {
+  crypto::Init();
+  node::DemoOptions o;
+  o.dir = dir;
+  o.port = port;
+  Status s = node::CreateDemo(o);
+  if (!s.ok()) return Fail(s);
+  return Print({{"dir", dir}, {"config", dir + "/node.toml"}, {"keys", dir + "/keys"}});
+}
+
+int Info(const std::string& node) {
+  auto r = Client(node).Get("/v1/info");
+  return r.ok() ? Print(*r) : Fail(r.status());
+}
+
+int Query(const std::string& node, const std::string& module, const std::string& path) {
+  auto r = Client(node).Get("/v1/modules/" + module + "/" + path);
+  return r.ok() ? Print(*r) : Fail(r.status());
+}
+
+}  // namespace cc::cli

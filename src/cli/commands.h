@@ -1,0 +1,30 @@
+// The CLI's commands. Each returns the process exit code: 0 on success,
+// 1 when the operation failed (message on stderr).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cc::cli {
+
+struct SubmitArgs {
+  std::string node, key_file, module, action, payload;
+  uint64_t nonce = 0;  // 0: ask the node
+  bool wait = false;
+  bool binary = false;
+};
+
+int Keygen(const std::string& out, bool force);
+int TxSubmit(const SubmitArgs& a);
+int TxGet(const std::string& node, const std::string& id);
+int BlockGet(const std::string& node, const std::string& height, bool full, const std::string& out);
+int ProofGet(const std::string& node, const std::string& id, const std::string& out);
+int VerifyProofFile(const std::string& file, const std::string& genesis,
+                    const std::vector<std::string>& proposers);
+int VerifyData(const std::string& data_dir, const std::string& genesis, bool quick, int threads);
+int RunNode(const std::string& config, bool resync);
+int DemoInit(const std::string& dir, int port);
+int Info(const std::string& node);
+int Query(const std::string& node, const std::string& module, const std::string& path);
+
+}  // namespace cc::cli

@@ -1,0 +1,77 @@
+#include "ledger/chain.h"
+
+namespace cc {
+
+Status Chain::Open() {
+  const Genesis& genesis = executor_->genesis();
+  auto stored = store_->GetMeta("genesis");
+  if (stored && *stored != genesis.canonical) {
+    return Status::Precondition("the data folder holds another network's chain (genesis differs)");
+  }
+  auto head = store_->Head();
+  if (!head) {
+    if (!stored) CC_RETURN_IF_ERROR(store_->PutMeta("genesis", genesis.canonical));
+    MemState empty;
+    CC_ASSIGN_OR_RETURN(BlockExecution e, executor_->ExecuteGenesis(empty));
+    BlockPtr b0 = Block::Make(executor_->GenesisHeader(e), Signature{}, {}, {});
+    CC_RETURN_IF_ERROR(Commit(b0, e));
+    return Status::Ok();
+  }
+  CC_ASSIGN_OR_RETURN(BlockPtr last, store_->GetBlock(head->height));
+  std::lock_guard<std::mutex> lock(mu_);
+  head_ = *head;
+  head_time_ms_ = last->header().time_ms;
+  return Status::Ok();
+}
+
+Result<BlockPtr> Chain::Propose(const std::vector<TxPtr>& txs, size_t* bad_index) {
+  ChainHead prev = head();
+  uint64_t prev_time;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    prev_time = head_time_ms_;
+  }
+  const uint64_t height = prev.height + 1;
+  const uint64_t time_ms = std::max(clock_->NowMs(), prev_time);  // block times never go back
+  auto e = executor_->ExecuteBlock(*store_, prev.digest, height, time_ms, txs, bad_index);
+  if (!e.ok()) return Status::Precondition(e.status().message());
+  BlockHeader h;
+  h.chain_id = executor_->genesis().chain_id;
+  h.height = height;
+  h.prev_hash = prev.hash;
+  h.time_ms = time_ms;
+  h.tx_root = Block::ComputeTxRoot(txs, e->results);
+  h.changes_hash = e->changes_hash;
+  h.state_root = e->digest.Root();
+  h.tx_count = txs.size();
+  h.proposer = node_key_.public_key();
+  Signature sig = node_key_.Sign(AsBytes(Block::SigningMessage(h.Hash())));
+  BlockPtr block = Block::Make(std::move(h), sig, txs, std::move(e->results));
+  CC_RETURN_IF_ERROR(Commit(block, *e));
+  return block;
+}
+
+Status Chain::Commit(const BlockPtr& block, const BlockExecution& e) {
+  CC_RETURN_IF_ERROR(store_->CommitBlock(block, e.writes, e.digest));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    head_ = {block->header().height, block->hash(), e.digest};
+    head_time_ms_ = block->header().time_ms;
+  }
+  cv_.notify_all();
+  for (const auto& fn : listeners_) fn(block);
+  return Status::Ok();
+}
+
+ChainHead Chain::head() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return head_;
+}
+
+uint64_t Chain::WaitForHeight(uint64_t height, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return head_.height >= height; });
+  return head_.height;
+}
+
+}  // namespace cc

@@ -1,0 +1,62 @@
+// The node's chain: the store, the executor and the node's own key, with the
+// committed head cached and commit notifications for waiters.
+//
+// Thread safety: Propose()/Apply() must be called from one thread at a time
+// (the orderer); everything else is thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "ledger/executor.h"
+#include "ledger/store.h"
+#include "util/env.h"
+
+namespace cc {
+
+class Chain {
+ public:
+  Chain(ChainStore* store, const Executor* executor, SecretKey node_key, Clock* clock)
+      : store_(store), executor_(executor), node_key_(std::move(node_key)), clock_(clock) {}
+
+  // Commits the genesis block into an empty store, or checks that the store
+  // was made from the same genesis document.
+  Status Open();
+
+  // Executes `txs` as the next block, signs it with the node key and commits
+  // it. If a transaction cannot be in a block (wrong nonce), returns
+  // kFailedPrecondition and sets *bad_index; nothing is committed then.
+  Result<BlockPtr> Propose(const std::vector<TxPtr>& txs, size_t* bad_index);
+
+  ChainHead head() const;
+  // Waits until the head is at least `height` or the timeout passes;
+  // returns the head height.
+  uint64_t WaitForHeight(uint64_t height, std::chrono::milliseconds timeout) const;
+
+  // Called after each commit, on the committing thread.
+  void OnCommit(std::function<void(const BlockPtr&)> fn) { listeners_.push_back(std::move(fn)); }
+
+  ChainStore& store() { return *store_; }
+  const ChainStore& store() const { return *store_; }
+  const Executor& executor() const { return *executor_; }
+  const PublicKey node_key() const { return node_key_.public_key(); }
+
+ private:
+  Status Commit(const BlockPtr& block, const BlockExecution& e);
+
+  ChainStore* store_;
+  const Executor* executor_;
+  SecretKey node_key_;
+  Clock* clock_;
+  std::vector<std::function<void(const BlockPtr&)>> listeners_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  ChainHead head_;          // GUARDED_BY(mu_)
+  uint64_t head_time_ms_ = 0;  // GUARDED_BY(mu_)
+};
+
+}  // namespace cc

@@ -1,0 +1,90 @@
+#include "ledger/mempool.h"
+
+#include "ledger/executor.h"
+
+namespace cc {
+
+Status Mempool::Add(TxPtr tx) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::Unavailable("node is shutting down");
+  if (queue_.size() >= capacity_) return Status::Unavailable("mempool is full, retry later");
+  if (ids_.count(tx->id())) return Status::Exists("transaction " + tx->id().hex() + " is already pending");
+  const PublicKey& actor = tx->body().actor;
+  auto it = actors_.find(actor);
+  uint64_t last = it != actors_.end() ? it->second.last_nonce
+                                      : Executor::LastNonce(*committed_, actor);
+  if (tx->body().nonce != last + 1) {
+    return Status::Precondition("nonce " + std::to_string(tx->body().nonce) +
+                                (tx->body().nonce <= last ? " was already used" : " is out of order") +
+                                "; the actor's next nonce is " + std::to_string(last + 1));
+  }
+  ActorEntry& e = actors_[actor];
+  e.last_nonce = tx->body().nonce;
+  e.in_flight++;
+  ids_.insert(tx->id());
+  queue_.push_back(std::move(tx));
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+std::vector<TxPtr> Mempool::Take(size_t max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = std::min(max, queue_.size());
+  std::vector<TxPtr> out(std::make_move_iterator(queue_.begin()),
+                         std::make_move_iterator(queue_.begin() + n));
+  queue_.erase(queue_.begin(), queue_.begin() + n);
+  return out;
+}
+
+void Mempool::Done(const std::vector<TxPtr>& txs, bool committed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& tx : txs) {
+    ids_.erase(tx->id());
+    auto it = actors_.find(tx->body().actor);
+    if (it == actors_.end()) continue;
+    if (!committed) {
+      // Later transactions of this actor can no longer commit; forget the
+      // actor so that its next nonce is read from the committed state again.
+      it->second.in_flight = 0;
+    } else if (it->second.in_flight > 0) {
+      it->second.in_flight--;
+    }
+    if (it->second.in_flight == 0) actors_.erase(it);
+  }
+}
+
+size_t Mempool::WaitFor(size_t n, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_until(lock, deadline, [&] { return closed_ || queue_.size() >= n; });
+  return queue_.size();
+}
+
+size_t Mempool::WaitAny() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return closed_ || !queue_.empty(); });
+  return queue_.size();
+}
+
+void Mempool::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = true;
+  cv_.notify_all();
+}
+
+uint64_t Mempool::NextNonce(const PublicKey& actor) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = actors_.find(actor);
+  return (it != actors_.end() ? it->second.last_nonce : Executor::LastNonce(*committed_, actor)) + 1;
+}
+
+size_t Mempool::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+bool Mempool::Contains(const TxId& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ids_.count(id) > 0;
+}
+
+}  // namespace cc

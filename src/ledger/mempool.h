@@ -1,0 +1,69 @@
+// Transactions waiting for a block, in arrival order, with per-actor nonce
+// bookkeeping so that an actor can have many transactions in flight.
+//
+// Thread safety: all methods are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "ledger/state.h"
+#include "ledger/transaction.h"
+#include "util/status.h"
+
+namespace cc {
+
+class Mempool {
+ public:
+  // `committed` is the committed state (for actors' last nonces).
+  Mempool(const StateReader* committed, size_t capacity)
+      : committed_(committed), capacity_(capacity) {}
+
+  // Adds a transaction that passed the stateless checks and the signature
+  // check. Fails with kAlreadyExists for a duplicate, kFailedPrecondition if
+  // the nonce is not the actor's next one, kUnavailable when full or closed.
+  Status Add(TxPtr tx);
+
+  // Removes and returns up to `max` transactions, oldest first. They stay
+  // "in flight" (pending for queries, counted for nonces) until Done().
+  std::vector<TxPtr> Take(size_t max);
+
+  // The orderer is finished with `txs`: committed (nonces now in state) or
+  // dropped (the actor's later transactions then fail their nonce check).
+  void Done(const std::vector<TxPtr>& txs, bool committed);
+
+  // Waits until at least `n` are queued, the deadline passes or Close().
+  // Returns the number queued.
+  size_t WaitFor(size_t n, std::chrono::steady_clock::time_point deadline);
+  // Waits until something is queued or Close(). Returns the number queued.
+  size_t WaitAny();
+  void Close();
+
+  // The nonce the actor's next transaction must carry, counting in-flight ones.
+  uint64_t NextNonce(const PublicKey& actor) const;
+
+  size_t size() const;
+  bool Contains(const TxId& id) const;
+
+ private:
+  struct ActorEntry {
+    uint64_t last_nonce = 0;  // highest nonce accepted
+    uint64_t in_flight = 0;   // accepted, not yet Done()
+  };
+
+  const StateReader* committed_;
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<TxPtr> queue_;                                         // GUARDED_BY(mu_)
+  std::unordered_map<PublicKey, ActorEntry, PublicKeyHash> actors_;  // GUARDED_BY(mu_)
+  std::unordered_set<TxId, DigestHash> ids_;                         // GUARDED_BY(mu_)
+  bool closed_ = false;                                              // GUARDED_BY(mu_)
+};
+
+}  // namespace cc

@@ -1,0 +1,91 @@
+#include "ledger/schema.h"
+
+#include <algorithm>
+
+namespace cc {
+
+PayloadSchema& PayloadSchema::String(std::string name, size_t max_len, bool required) {
+  fields_.push_back({std::move(name), Kind::kString, required, 1, max_len, {}});
+  return *this;
+}
+PayloadSchema& PayloadSchema::Hex(std::string name, size_t bytes, bool required) {
+  fields_.push_back({std::move(name), Kind::kHex, required, bytes, bytes, {}});
+  return *this;
+}
+PayloadSchema& PayloadSchema::Enum(std::string name, std::vector<std::string> values, bool required) {
+  fields_.push_back({std::move(name), Kind::kEnum, required, 0, 0, std::move(values)});
+  return *this;
+}
+PayloadSchema& PayloadSchema::UInt(std::string name, uint64_t min, uint64_t max, bool required) {
+  fields_.push_back({std::move(name), Kind::kUInt, required, min, max, {}});
+  return *this;
+}
+PayloadSchema& PayloadSchema::Id(std::string name, bool required) {
+  fields_.push_back({std::move(name), Kind::kId, required, 1, 64, {}});
+  return *this;
+}
+
+static bool IsHexLower(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+static bool IsId(const std::string& s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+         });
+}
+
+Status PayloadSchema::Check(const nlohmann::json& p) const {
+  if (!p.is_object()) return Status::Invalid("payload must be an object");
+  for (const auto& [key, _] : p.items()) {
+    bool known = std::any_of(fields_.begin(), fields_.end(), [&](const Field& f) { return f.name == key; });
+    if (!known) return Status::Invalid("unknown field '" + key + "'");
+  }
+  for (const Field& f : fields_) {
+    auto it = p.find(f.name);
+    if (it == p.end()) {
+      if (f.required) return Status::Invalid("missing field '" + f.name + "'");
+      continue;
+    }
+    const auto& v = *it;
+    switch (f.kind) {
+      case Kind::kString: {
+        if (!v.is_string()) return Status::Invalid("field '" + f.name + "' must be a string");
+        size_t n = v.get_ref<const std::string&>().size();
+        if (n < f.min || n > f.max)
+          return Status::Invalid("field '" + f.name + "' must be 1 to " + std::to_string(f.max) + " bytes");
+        break;
+      }
+      case Kind::kHex: {
+        if (!v.is_string() || v.get_ref<const std::string&>().size() != 2 * f.max ||
+            !IsHexLower(v.get_ref<const std::string&>()))
+          return Status::Invalid("field '" + f.name + "' must be " + std::to_string(2 * f.max) +
+                                 " lower-case hex digits");
+        break;
+      }
+      case Kind::kEnum: {
+        if (!v.is_string() ||
+            std::find(f.values.begin(), f.values.end(), v.get<std::string>()) == f.values.end()) {
+          std::string all;
+          for (const auto& s : f.values) all += (all.empty() ? "" : ", ") + s;
+          return Status::Invalid("field '" + f.name + "' must be one of: " + all);
+        }
+        break;
+      }
+      case Kind::kUInt: {
+        if (!v.is_number_unsigned() || v.get<uint64_t>() < f.min || v.get<uint64_t>() > f.max)
+          return Status::Invalid("field '" + f.name + "' must be an integer in [" +
+                                 std::to_string(f.min) + ", " + std::to_string(f.max) + "]");
+        break;
+      }
+      case Kind::kId: {
+        if (!v.is_string() || !IsId(v.get<std::string>()))
+          return Status::Invalid("field '" + f.name + "' must be 1 to 64 of [a-z0-9._-]");
+        break;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace cc

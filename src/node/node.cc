@@ -1,0 +1,102 @@
+#include "node/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "apps/registry.h"
+#include "crypto/keyfile.h"
+#include "ledger/verifier.h"
+
+namespace cc::node {
+
+Node::~Node() { Stop(); }
+
+Result<std::unique_ptr<OfflineChain>> OpenOffline(const std::string& data_dir,
+                                                  const std::string& genesis_path) {
+  auto oc = std::make_unique<OfflineChain>();
+  std::string chain_dir = data_dir + "/chain";
+  if (!std::filesystem::exists(chain_dir)) return Status::NotFound("no chain store in " + data_dir);
+  CC_ASSIGN_OR_RETURN(oc->store, ChainStore::Open(chain_dir));
+  if (!genesis_path.empty()) {
+    CC_ASSIGN_OR_RETURN(oc->genesis, Genesis::Load(genesis_path));
+  } else {
+    auto stored = oc->store->GetMeta("genesis");
+    if (!stored) return Status::Corruption("the store holds no genesis document");
+    CC_ASSIGN_OR_RETURN(oc->genesis, Genesis::Parse(*stored));
+  }
+  oc->modules = std::make_unique<ModuleRegistry>();
+  apps::RegisterAll(oc->modules.get());
+  oc->executor = std::make_unique<Executor>(oc->modules.get(), &oc->genesis);
+  return oc;
+}
+
+Status Node::Start(bool resync) {
+  crypto::Init();
+  CC_ASSIGN_OR_RETURN(genesis_, Genesis::Load(config_.genesis));
+  CC_ASSIGN_OR_RETURN(SecretKey key, ReadKeyFile(config_.key_file));
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir + "/chain", ec);
+  if (ec) return Status::IOError("cannot create " + config_.data_dir + ": " + ec.message());
+  CC_ASSIGN_OR_RETURN(store_, ChainStore::Open(config_.data_dir + "/chain"));
+  modules_ = std::make_unique<ModuleRegistry>();
+  apps::RegisterAll(modules_.get());
+  executor_ = std::make_unique<Executor>(modules_.get(), &genesis_);
+  chain_ = std::make_unique<Chain>(store_.get(), executor_.get(), key, Clock::System());
+  const bool existing = store_->Head().has_value();
+  if (existing) CC_RETURN_IF_ERROR(CheckOrRepair(resync));
+  CC_RETURN_IF_ERROR(chain_->Open());
+  if (!modules_->authority()->IsProposer(*store_, key.public_key())) {
+    spdlog::warn("node key {} is not a node of the network: blocks it cuts will not verify",
+                 key.public_key().hex());
+  }
+  metrics_ = std::make_unique<Metrics>();
+  orderer_ = std::make_unique<SoloOrderer>(chain_.get(), config_.solo);
+  api_ = std::make_unique<api::Server>(chain_.get(), orderer_.get(), metrics_.get(), config_.api);
+  CC_RETURN_IF_ERROR(orderer_->Start());
+  CC_RETURN_IF_ERROR(api_->Start());
+  spdlog::info("node up: chain '{}' at height {}, API on http://{}:{}", genesis_.chain_id,
+               chain_->head().height, config_.api.host, api_->port());
+  return Status::Ok();
+}
+
+Status Node::CheckOrRepair(bool resync) {
+  auto stored = store_->GetMeta("genesis");
+  if (stored && *stored != genesis_.canonical) {
+    return Status::Precondition("the data folder holds another network's chain (genesis differs)");
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  VerifyOptions quick;
+  quick.signatures = false;
+  quick.reexecute = false;
+  VerifyReport rep = VerifyChain(*store_, *executor_, quick);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (rep.ok) {
+    spdlog::info("store checked: {} blocks, {} transactions in {:.2f} s", rep.blocks,
+                 rep.transactions, secs);
+    return Status::Ok();
+  }
+  if (!resync) {
+    return Status::Corruption("refusing to start: " + rep.error +
+                              ". Run `carechain verify` for details, or start with --resync to "
+                              "rebuild the state from the last good block.");
+  }
+  uint64_t last_good = rep.bad_height ? *rep.bad_height - 1 : rep.head.height;
+  if (rep.bad_height && *rep.bad_height == 0) {
+    return Status::Corruption("the genesis block is damaged; remove the data folder to start over");
+  }
+  spdlog::warn("re-sync: {}; rebuilding the state from blocks 0..{}", rep.error, last_good);
+  CC_RETURN_IF_ERROR(store_->ResetTo(last_good));
+  CC_RETURN_IF_ERROR(ReplayChain(*store_, *executor_, last_good));
+  spdlog::warn("re-sync done at height {}", last_good);
+  return Status::Ok();
+}
+
+void Node::Stop() {
+  if (api_) api_->Stop();
+  if (orderer_) orderer_->Stop();
+  api_.reset();
+  orderer_.reset();
+}
+
+}  // namespace cc::node

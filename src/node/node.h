@@ -1,0 +1,49 @@
+// A running node: store, modules, chain, orderer and API wired together.
+#pragma once
+
+#include <memory>
+
+#include "api/server.h"
+#include "ledger/chain.h"
+#include "ledger/store.h"
+#include "node/config.h"
+#include "ordering/solo.h"
+
+namespace cc::node {
+
+class Node {
+ public:
+  explicit Node(Config config) : config_(std::move(config)) {}
+  ~Node();
+
+  // Opens the store, checks it (refusing a damaged one unless `resync`),
+  // and starts ordering and the API.
+  Status Start(bool resync);
+  void Stop();
+  int api_port() const { return api_ ? api_->port() : 0; }
+
+ private:
+  Status CheckOrRepair(bool resync);
+
+  Config config_;
+  Genesis genesis_;
+  std::unique_ptr<ModuleRegistry> modules_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<ChainStore> store_;
+  std::unique_ptr<Chain> chain_;
+  std::unique_ptr<SoloOrderer> orderer_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<api::Server> api_;
+};
+
+// Opens the pieces needed to verify a stopped node's data folder.
+struct OfflineChain {
+  Genesis genesis;
+  std::unique_ptr<ModuleRegistry> modules;
+  std::unique_ptr<Executor> executor;
+  std::unique_ptr<ChainStore> store;
+};
+Result<std::unique_ptr<OfflineChain>> OpenOffline(const std::string& data_dir,
+                                                  const std::string& genesis_path);
+
+}  // namespace cc::node

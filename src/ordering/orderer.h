@@ -1,0 +1,24 @@
+// The Orderer decides the one sequence of blocks. `solo` (this folder) cuts
+// blocks on the local node; `etcd` (consortium clusters) agrees on them
+// through etcd.
+#pragma once
+
+#include "ledger/transaction.h"
+#include "util/status.h"
+
+namespace cc {
+
+class Orderer {
+ public:
+  virtual ~Orderer() = default;
+  virtual Status Start() = 0;
+  // Stops cutting blocks; the block being committed, if any, completes.
+  virtual void Stop() = 0;
+  // Queues a transaction that passed admission (schema and signature).
+  virtual Status Submit(TxPtr tx) = 0;
+  virtual bool IsPending(const TxId& id) const = 0;
+  virtual size_t PendingCount() const = 0;
+  virtual uint64_t NextNonce(const PublicKey& actor) const = 0;
+};
+
+}  // namespace cc
