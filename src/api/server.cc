@@ -252,6 +252,12 @@ void Server::GetBlock(const httplib::Request& req, httplib::Response& res) {
   std::string which = req.matches[1].str();
   uint64_t head = chain_->head().height;
   uint64_t height = which == "latest" ? head : std::strtoull(which.c_str(), nullptr, 10);
+  if (height > head && req.has_param("wait_ms")) {
+    // Long poll: followers and load drivers wait for the next block.
+    uint64_t wait = std::min<uint64_t>(std::strtoull(Param(req, "wait_ms").c_str(), nullptr, 10),
+                                       options_.max_wait_ms);
+    head = chain_->WaitForHeight(height, std::chrono::milliseconds(wait));
+  }
   if (height > head) {
     return ReplyError(res, Status::NotFound("no block " + which + "; the head is at " + std::to_string(head)));
   }
