@@ -33,7 +33,8 @@ Result<BlockPtr> Chain::Propose(const std::vector<TxPtr>& txs, size_t* bad_index
   }
   const uint64_t height = prev.height + 1;
   const uint64_t time_ms = std::max(clock_->NowMs(), prev_time);  // block times never go back
-  auto e = executor_->ExecuteBlock(*store_, prev.digest, height, time_ms, txs, bad_index);
+  auto e = executor_->ExecuteBlock(cache_, prev.digest, height, time_ms, txs, bad_index,
+                                   /*prechecked=*/true);
   if (!e.ok()) return Status::Precondition(e.status().message());
   BlockHeader h;
   h.chain_id = executor_->genesis().chain_id;
@@ -53,6 +54,7 @@ Result<BlockPtr> Chain::Propose(const std::vector<TxPtr>& txs, size_t* bad_index
 
 Status Chain::Commit(const BlockPtr& block, const BlockExecution& e) {
   CC_RETURN_IF_ERROR(store_->CommitBlock(block, e.writes, e.digest));
+  cache_.Apply(e.writes);
   {
     std::lock_guard<std::mutex> lock(mu_);
     head_ = {block->header().height, block->hash(), e.digest};

@@ -20,7 +20,11 @@ namespace cc {
 class Chain {
  public:
   Chain(ChainStore* store, const Executor* executor, SecretKey node_key, Clock* clock)
-      : store_(store), executor_(executor), node_key_(std::move(node_key)), clock_(clock) {}
+      : store_(store),
+        executor_(executor),
+        node_key_(std::move(node_key)),
+        clock_(clock),
+        cache_(store, /*capacity=*/1 << 20) {}
 
   // Commits the genesis block into an empty store, or checks that the store
   // was made from the same genesis document.
@@ -52,6 +56,7 @@ class Chain {
   SecretKey node_key_;
   Clock* clock_;
   std::vector<std::function<void(const BlockPtr&)>> listeners_;
+  CachedReader cache_;  // the committed state; used by Propose() only
 
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;

@@ -33,10 +33,12 @@ class Executor {
   // `before`. A transaction the modules reject is kept with its reason and
   // still consumes its nonce. Fails, making the block invalid, if any
   // transaction fails CheckTx or does not carry its actor's next nonce.
+  // `prechecked` skips CheckTx: only for a proposer whose transactions all
+  // passed CheckTx at admission.
   Result<BlockExecution> ExecuteBlock(const StateReader& base, const StateDigest& before,
                                       uint64_t height, uint64_t time_ms,
                                       const std::vector<TxPtr>& txs,
-                                      size_t* bad_index = nullptr) const;
+                                      size_t* bad_index = nullptr, bool prechecked = false) const;
 
   // The state the genesis document defines (block 0).
   Result<BlockExecution> ExecuteGenesis(const StateReader& empty) const;

@@ -39,6 +39,21 @@ void Overlay::Absorb(Overlay&& child) {
   child.writes_.clear();
 }
 
+std::optional<std::string> CachedReader::Get(std::string_view key) const {
+  std::string k(key);
+  auto it = cache_.find(k);
+  if (it != cache_.end()) return it->second;
+  if (cache_.size() >= capacity_) cache_.clear();  // crude bound; hot keys come back at once
+  auto v = base_->Get(key);
+  cache_.emplace(std::move(k), v);
+  return v;
+}
+
+void CachedReader::Apply(const WriteSet& writes) {
+  if (cache_.size() + writes.size() > capacity_) cache_.clear();
+  for (const auto& [k, v] : writes) cache_[k] = v;
+}
+
 std::optional<std::string> MemState::Get(std::string_view key) const {
   auto it = map_.find(key);
   if (it == map_.end()) return std::nullopt;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace cc {
 
@@ -46,6 +47,26 @@ class Overlay : public StateReader {
  private:
   const StateReader* base_;
   WriteSet writes_;
+};
+
+// A read-through cache of point reads over a committed store, kept current
+// by Apply() with each committed block's writes. Scans go to the base. Not
+// thread-safe: the committing thread owns it.
+class CachedReader : public StateReader {
+ public:
+  CachedReader(const StateReader* base, size_t capacity) : base_(base), capacity_(capacity) {}
+  std::optional<std::string> Get(std::string_view key) const override;
+  void Scan(std::string_view prefix, std::string_view start,
+            const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+    base_->Scan(prefix, start, fn);
+  }
+  // REQUIRES: `writes` were just committed to the base.
+  void Apply(const WriteSet& writes);
+
+ private:
+  const StateReader* base_;
+  const size_t capacity_;
+  mutable std::unordered_map<std::string, std::optional<std::string>> cache_;
 };
 
 // A whole state in memory (tests, `carechain verify`).
