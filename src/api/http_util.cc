@@ -7,6 +7,7 @@ int HttpStatusFor(Code code) {
     case Code::kOk: return 200;
     case Code::kInvalidArgument: return 400;
     case Code::kPermissionDenied: return 403;
+    case Code::kUnauthenticated: return 401;
     case Code::kNotFound: return 404;
     case Code::kAlreadyExists: return 409;
     case Code::kFailedPrecondition: return 409;

@@ -1,6 +1,7 @@
 // Counters, gauges and latency histograms in Prometheus text format.
 //
-// Thread safety: all methods are thread-safe; updates are lock-free.
+// Thread safety: all methods are thread-safe. Counter() takes a lock to find
+// or create the counter; callers on hot paths keep the returned reference.
 #pragma once
 
 #include <array>

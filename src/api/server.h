@@ -22,7 +22,7 @@ namespace cc::api {
 struct ApiOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port
-  int threads = 16;
+  int threads = 32;
   size_t max_body_bytes = 8 << 20;
   uint64_t max_wait_ms = 30000;  // longest ?wait=commit
 };

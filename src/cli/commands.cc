@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -128,8 +130,11 @@ int VerifyProofFile(const std::string& file, const std::string& genesis_path,
     auto g = Genesis::Load(genesis_path);
     if (!g.ok()) return Fail(g.status());
     chain_id = g->chain_id;
-    for (const auto& org : g->doc["orgs"]) {
-      for (const auto& n : org.value("nodes", nlohmann::json::array())) {
+    const auto& orgs = g->doc["orgs"];
+    for (const auto& org : orgs.is_array() ? orgs : nlohmann::json::array()) {
+      if (!org.is_object() || !org.contains("nodes") || !org["nodes"].is_array()) continue;
+      for (const auto& n : org["nodes"]) {
+        if (!n.is_string()) continue;
         if (auto k = PublicKey::FromHex(n.get<std::string>())) trusted.push_back(*k);
       }
     }
@@ -176,24 +181,26 @@ int VerifyData(const std::string& data_dir, const std::string& genesis, bool qui
   return Print(j);
 }
 
-namespace {
-volatile std::sig_atomic_t g_stop = 0;
-void OnSignal(int) { g_stop = 1; }
-}  // namespace
-
 int RunNode(const std::string& config_path, bool resync) {
   auto config = node::Config::Load(config_path);
   if (!config.ok()) return Fail(config.status());
   spdlog::set_level(spdlog::level::from_str(config->log_level));
+  // Block the stop signals before any thread starts (threads inherit the
+  // mask), then wait for one synchronously: none can be lost or land in a
+  // worker thread.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   node::Node n(*config);
   Status s = n.Start(resync);
   if (!s.ok()) return Fail(s);
   std::printf("carechain node listening on http://%s:%d\n", config->api.host.c_str(), n.api_port());
   std::fflush(stdout);
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  while (!g_stop) ::pause();
-  spdlog::info("stopping");
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("stopping on signal {}", sig);
   n.Stop();
   spdlog::info("stopped cleanly");
   return 0;

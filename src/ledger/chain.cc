@@ -9,6 +9,10 @@ Status Chain::Open() {
     return Status::Precondition("the data folder holds another network's chain (genesis differs)");
   }
   auto head = store_->Head();
+  if (!head && store_->GetBlockRaw(0).ok()) {
+    return Status::Corruption("the store holds blocks but no head (an interrupted re-sync?); "
+                              "start with --resync");
+  }
   if (!head) {
     if (!stored) CC_RETURN_IF_ERROR(store_->PutMeta("genesis", genesis.canonical));
     MemState empty;

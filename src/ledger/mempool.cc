@@ -6,7 +6,7 @@ namespace cc {
 
 Status Mempool::Add(TxPtr tx) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (closed_) return Status::Unavailable("node is shutting down");
+  if (closed_) return Status::Unavailable("node is not accepting transactions (stopping, or ordering failed)");
   if (queue_.size() >= capacity_) return Status::Unavailable("mempool is full, retry later");
   if (ids_.count(tx->id())) return Status::Exists("transaction " + tx->id().hex() + " is already pending");
   const PublicKey& actor = tx->body().actor;

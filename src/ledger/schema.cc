@@ -38,7 +38,8 @@ static bool IsId(const std::string& s) {
 Status PayloadSchema::Check(const nlohmann::json& p) const {
   if (!p.is_object()) return Status::Invalid("payload must be an object");
   for (const auto& [key, _] : p.items()) {
-    bool known = std::any_of(fields_.begin(), fields_.end(), [&](const Field& f) { return f.name == key; });
+    bool known = std::any_of(fields_.begin(), fields_.end(),
+                             [&name = key](const Field& f) { return f.name == name; });
     if (!known) return Status::Invalid("unknown field '" + key + "'");
   }
   for (const Field& f : fields_) {

@@ -193,9 +193,24 @@ Status ChainStore::ResetTo(uint64_t keep_height) {
   batch.DeleteRange(txs_, "", std::string(64, '\xff'));
   batch.DeleteRange(blocks_, HeightKey(keep_height + 1), std::string(9, '\xff'));
   batch.Delete(meta_, "head");
+  // Until ReplayChain clears it, the marker tells a restarted node that a
+  // re-sync was interrupted and where it was going.
+  batch.Put(meta_, "resync_to", HeightKey(keep_height));
   rocksdb::WriteOptions wo;
   wo.sync = true;
   return FromRocks(db_->Write(wo, &batch), "reset of the store");
+}
+
+std::optional<uint64_t> ChainStore::ResyncTarget() const {
+  auto v = GetMeta("resync_to");
+  if (!v || v->size() != 8) return std::nullopt;
+  return ReadBigEndian64(reinterpret_cast<const uint8_t*>(v->data()));
+}
+
+Status ChainStore::ClearResyncTarget() {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Delete(wo, meta_, "resync_to"), "meta resync_to");
 }
 
 Status ChainStore::Wipe() {

@@ -62,8 +62,12 @@ class ChainStore : public StateReader {
   std::optional<std::string> GetMeta(std::string_view key) const;
 
   // Drops the whole state and tx index and every block above `keep_height`
-  // (re-sync); the caller then re-applies blocks.
+  // (re-sync) and records meta "resync_to"; the caller then re-applies
+  // blocks with ReplayChain, which removes the marker when done.
   Status ResetTo(uint64_t keep_height);
+  // The height an interrupted re-sync was replaying to, if any.
+  std::optional<uint64_t> ResyncTarget() const;
+  Status ClearResyncTarget();
   // Removes state, tx index, blocks and head: back to an empty store.
   Status Wipe();
 

@@ -14,10 +14,13 @@ VerifyReport Fail(VerifyReport r, std::optional<uint64_t> height, std::string er
 }
 
 // Checks block `b` at `height` against its predecessor's hash.
-Status CheckBlockShape(const Block& b, uint64_t height, const BlockHash& prev,
+Status CheckBlockShape(const Block& b, uint64_t height, const BlockHash& prev, uint64_t prev_time,
                        const Executor& ex, const StateReader& state) {
   const BlockHeader& h = b.header();
   if (h.height != height) return Status::Corruption("stored under the wrong height");
+  if (h.time_ms < prev_time) return Status::Corruption("block time goes back");
+  if (h.tx_count > ex.genesis().params.max_block_txs)
+    return Status::Corruption("more transactions than params.max_block_txs");
   if (h.chain_id != ex.genesis().chain_id) return Status::Corruption("wrong chain id");
   if (h.prev_hash != prev) return Status::Corruption("prev_hash does not match the previous block");
   if (Block::ComputeTxRoot(b.txs(), b.results()) != h.tx_root)
@@ -96,6 +99,7 @@ VerifyReport VerifyChain(const ChainStore& store, const Executor& ex, const Veri
   replay.Apply(g->writes);
   digest = g->digest;
   BlockHash prev = (*b0)->hash();
+  uint64_t prev_time = (*b0)->header().time_ms;
   BlockHash last_hash = prev;
   Hash256 last_state_root = (*b0)->header().state_root;
   rep.blocks = 1;
@@ -104,7 +108,8 @@ VerifyReport VerifyChain(const ChainStore& store, const Executor& ex, const Veri
     auto b = store.GetBlock(height);
     if (!b.ok()) return Fail(rep, height, b.status().message());
     const Block& blk = **b;
-    Status s = CheckBlockShape(blk, height, prev, ex, opt.reexecute ? static_cast<const StateReader&>(replay) : store);
+    Status s = CheckBlockShape(blk, height, prev, prev_time, ex,
+                               opt.reexecute ? static_cast<const StateReader&>(replay) : store);
     if (!s.ok()) return Fail(rep, height, s.message());
     if (opt.signatures) {
       if (auto bad = FirstBadSignature(blk.txs(), opt.threads)) {
@@ -131,6 +136,7 @@ VerifyReport VerifyChain(const ChainStore& store, const Executor& ex, const Veri
     rep.transactions += blk.txs().size();
     rep.blocks++;
     prev = blk.hash();
+    prev_time = blk.header().time_ms;
     last_hash = prev;
     last_state_root = blk.header().state_root;
   }
@@ -154,6 +160,8 @@ VerifyReport VerifyChain(const ChainStore& store, const Executor& ex, const Veri
 }
 
 Status ReplayChain(ChainStore& store, const Executor& ex, uint64_t last_good) {
+  // Starting from an empty state makes an interrupted replay safe to repeat.
+  CC_RETURN_IF_ERROR(store.ResetTo(last_good));
   auto g = ex.ExecuteGenesis(store);
   if (!g.ok()) return g.status();
   auto b0 = store.GetBlock(0);
@@ -169,7 +177,7 @@ Status ReplayChain(ChainStore& store, const Executor& ex, uint64_t last_good) {
     CC_RETURN_IF_ERROR(store.CommitBlock(b, e->writes, e->digest));
     digest = e->digest;
   }
-  return Status::Ok();
+  return store.ClearResyncTarget();
 }
 
 }  // namespace cc

@@ -40,9 +40,10 @@ struct VerifyReport {
 VerifyReport VerifyChain(const ChainStore& store, const Executor& executor,
                          const VerifyOptions& options);
 
-// Rebuilds the state by re-executing blocks 0..last_good from the store
-// (after ResetTo). Fails at the first block that does not re-execute to its
-// recorded hashes.
+// Rebuilds the state by re-executing blocks 0..last_good from the store,
+// after ChainStore::ResetTo(last_good) (which drops later blocks). Safe to
+// repeat after a crash: the store's resync marker stays until it completes.
+// Fails at the first block that does not re-execute to its recorded hashes.
 Status ReplayChain(ChainStore& store, const Executor& executor, uint64_t last_good);
 
 // Verifies the signatures of `txs` with `threads` threads; returns the index

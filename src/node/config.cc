@@ -1,6 +1,9 @@
 #include "node/config.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <vector>
 #include <toml++/toml.h>
 
 #include "util/env.h"
@@ -13,6 +16,45 @@ std::string Resolve(const std::string& base, const std::string& p) {
   return (std::filesystem::path(base) / p).lexically_normal().string();
 }
 
+// Typed access that refuses a key of the wrong type instead of silently
+// taking the default, and refuses keys this version does not know.
+class Reader {
+ public:
+  explicit Reader(const toml::table& t) : t_(t) {}
+
+  Status Known(const std::map<std::string, std::vector<std::string>>& allowed) const {
+    for (const auto& [section, node] : t_) {
+      auto it = allowed.find(std::string(section.str()));
+      if (it == allowed.end()) return Status::Invalid("config: unknown section [" + std::string(section.str()) + "]");
+      if (!node.is_table()) return Status::Invalid("config: [" + std::string(section.str()) + "] must be a table");
+      for (const auto& [key, _] : *node.as_table()) {
+        if (std::find(it->second.begin(), it->second.end(), key.str()) == it->second.end())
+          return Status::Invalid("config: unknown key " + std::string(section.str()) + "." + std::string(key.str()));
+      }
+    }
+    return Status::Ok();
+  }
+  Status Str(const char* section, const char* key, std::string* out) const {
+    auto node = t_[section][key];
+    if (!node) return Status::Ok();
+    if (!node.is_string()) return Status::Invalid(std::string("config: ") + section + "." + key + " must be a string");
+    *out = *node.value<std::string>();
+    return Status::Ok();
+  }
+  Status Int(const char* section, const char* key, int64_t lo, int64_t hi, int64_t* out) const {
+    auto node = t_[section][key];
+    if (!node) return Status::Ok();
+    if (!node.is_integer() || *node.value<int64_t>() < lo || *node.value<int64_t>() > hi)
+      return Status::Invalid(std::string("config: ") + section + "." + key + " must be an integer in [" +
+                             std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    *out = *node.value<int64_t>();
+    return Status::Ok();
+  }
+
+ private:
+  const toml::table& t_;
+};
+
 }  // namespace
 
 Result<Config> Config::Parse(const std::string& text, const std::string& base_dir) {
@@ -23,35 +65,45 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     return Status::Invalid(std::string("config: ") + std::string(e.description()) + " at line " +
                            std::to_string(e.source().begin.line));
   }
+  Reader r(t);
+  CC_RETURN_IF_ERROR(r.Known({{"node", {"data_dir", "key_file", "genesis"}},
+                              {"api", {"host", "port", "threads", "max_body_bytes", "max_wait_ms"}},
+                              {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity"}},
+                              {"log", {"level"}}}));
   Config c;
-  c.data_dir = Resolve(base_dir, t["node"]["data_dir"].value_or(std::string()));
-  c.key_file = Resolve(base_dir, t["node"]["key_file"].value_or(std::string()));
-  c.genesis = Resolve(base_dir, t["node"]["genesis"].value_or(std::string()));
+  CC_RETURN_IF_ERROR(r.Str("node", "data_dir", &c.data_dir));
+  CC_RETURN_IF_ERROR(r.Str("node", "key_file", &c.key_file));
+  CC_RETURN_IF_ERROR(r.Str("node", "genesis", &c.genesis));
   if (c.data_dir.empty() || c.key_file.empty() || c.genesis.empty()) {
     return Status::Invalid("config: [node] needs data_dir, key_file and genesis");
   }
-  c.api.host = t["api"]["host"].value_or(std::string("127.0.0.1"));
-  int64_t port = t["api"]["port"].value_or(int64_t{8080});
-  if (port < 0 || port > 65535) return Status::Invalid("config: api.port must be in [0, 65535]");
+  c.data_dir = Resolve(base_dir, c.data_dir);
+  c.key_file = Resolve(base_dir, c.key_file);
+  c.genesis = Resolve(base_dir, c.genesis);
+  CC_RETURN_IF_ERROR(r.Str("api", "host", &c.api.host));
+  int64_t port = 8080, threads = 32, body = 8 << 20, wait = 30000;
+  CC_RETURN_IF_ERROR(r.Int("api", "port", 0, 65535, &port));
+  CC_RETURN_IF_ERROR(r.Int("api", "threads", 1, 1024, &threads));
+  CC_RETURN_IF_ERROR(r.Int("api", "max_body_bytes", 1024, int64_t{1} << 30, &body));
+  CC_RETURN_IF_ERROR(r.Int("api", "max_wait_ms", 0, 600000, &wait));
   c.api.port = static_cast<int>(port);
-  int64_t threads = t["api"]["threads"].value_or(int64_t{16});
-  if (threads < 1 || threads > 1024) return Status::Invalid("config: api.threads must be in [1, 1024]");
   c.api.threads = static_cast<int>(threads);
-  int64_t body = t["api"]["max_body_bytes"].value_or(int64_t{8 << 20});
-  if (body < 1024) return Status::Invalid("config: api.max_body_bytes must be at least 1024");
   c.api.max_body_bytes = static_cast<size_t>(body);
-  c.ordering = t["ordering"]["backend"].value_or(std::string("solo"));
+  c.api.max_wait_ms = static_cast<uint64_t>(wait);
+  CC_RETURN_IF_ERROR(r.Str("ordering", "backend", &c.ordering));
   if (c.ordering != "solo") {
     return Status::Invalid("config: ordering.backend '" + c.ordering + "' is not available (solo)");
   }
-  int64_t max_txs = t["ordering"]["max_block_txs"].value_or(int64_t{2000});
-  int64_t interval = t["ordering"]["block_interval_ms"].value_or(int64_t{10});
-  int64_t mempool = t["ordering"]["mempool_capacity"].value_or(int64_t{200000});
-  if (max_txs < 1 || max_txs > 50000) return Status::Invalid("config: ordering.max_block_txs must be in [1, 50000]");
-  if (interval < 1 || interval > 60000) return Status::Invalid("config: ordering.block_interval_ms must be in [1, 60000]");
-  if (mempool < 1) return Status::Invalid("config: ordering.mempool_capacity must be positive");
+  int64_t max_txs = 2000, interval = 10, mempool = 200000;
+  CC_RETURN_IF_ERROR(r.Int("ordering", "max_block_txs", 1, 50000, &max_txs));
+  CC_RETURN_IF_ERROR(r.Int("ordering", "block_interval_ms", 1, 60000, &interval));
+  CC_RETURN_IF_ERROR(r.Int("ordering", "mempool_capacity", 1, 100'000'000, &mempool));
   c.solo = {static_cast<size_t>(max_txs), static_cast<uint64_t>(interval), static_cast<size_t>(mempool)};
-  c.log_level = t["log"]["level"].value_or(std::string("info"));
+  CC_RETURN_IF_ERROR(r.Str("log", "level", &c.log_level));
+  static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), c.log_level) == kLevels.end()) {
+    return Status::Invalid("config: log.level must be one of trace, debug, info, warn, error, critical, off");
+  }
   return c;
 }
 

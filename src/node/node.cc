@@ -43,12 +43,17 @@ Status Node::Start(bool resync) {
   apps::RegisterAll(modules_.get());
   executor_ = std::make_unique<Executor>(modules_.get(), &genesis_);
   chain_ = std::make_unique<Chain>(store_.get(), executor_.get(), key, Clock::System());
+  if (auto target = store_->ResyncTarget()) {
+    // A re-sync was interrupted: finish it before anything else.
+    spdlog::warn("finishing an interrupted re-sync to height {}", *target);
+    CC_RETURN_IF_ERROR(ReplayChain(*store_, *executor_, *target));
+  }
   const bool existing = store_->Head().has_value();
   if (existing) CC_RETURN_IF_ERROR(CheckOrRepair(resync));
   CC_RETURN_IF_ERROR(chain_->Open());
   if (!modules_->authority()->IsProposer(*store_, key.public_key())) {
-    spdlog::warn("node key {} is not a node of the network: blocks it cuts will not verify",
-                 key.public_key().hex());
+    return Status::Precondition("node key " + key.public_key().hex() +
+                                " is not a node of this network (genesis orgs[].nodes)");
   }
   metrics_ = std::make_unique<Metrics>();
   orderer_ = std::make_unique<SoloOrderer>(chain_.get(), config_.solo);
@@ -86,7 +91,6 @@ Status Node::CheckOrRepair(bool resync) {
     return Status::Corruption("the genesis block is damaged; remove the data folder to start over");
   }
   spdlog::warn("re-sync: {}; rebuilding the state from blocks 0..{}", rep.error, last_good);
-  CC_RETURN_IF_ERROR(store_->ResetTo(last_good));
   CC_RETURN_IF_ERROR(ReplayChain(*store_, *executor_, last_good));
   spdlog::warn("re-sync done at height {}", last_good);
   return Status::Ok();

@@ -19,6 +19,9 @@ class Orderer {
   virtual bool IsPending(const TxId& id) const = 0;
   virtual size_t PendingCount() const = 0;
   virtual uint64_t NextNonce(const PublicKey& actor) const = 0;
+  // False once ordering failed (e.g. the store refused a commit): the node
+  // then refuses transactions and /healthz reports it.
+  virtual bool healthy() const = 0;
 };
 
 }  // namespace cc

@@ -46,9 +46,11 @@ void SoloOrderer::CutBlock(std::vector<TxPtr> txs) {
     if (bad >= txs.size()) {
       // Not a transaction's fault: the store failed. Stop ordering rather
       // than guess; the node's health check reports it.
-      spdlog::critical("block commit failed: {}", block.status().ToString());
+      spdlog::critical("block commit failed, ordering stopped: {}", block.status().ToString());
       mempool_.Done(txs, /*committed=*/false);
+      failed_ = true;
       stop_ = true;
+      mempool_.Close();
       return;
     }
     spdlog::warn("dropping transaction {}: {}", txs[bad]->id().hex(), block.status().message());

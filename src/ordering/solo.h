@@ -32,6 +32,7 @@ class SoloOrderer : public Orderer {
   bool IsPending(const TxId& id) const override { return mempool_.Contains(id); }
   size_t PendingCount() const override { return mempool_.size(); }
   uint64_t NextNonce(const PublicKey& actor) const override { return mempool_.NextNonce(actor); }
+  bool healthy() const override { return !failed_; }
 
   // Called for a transaction the orderer had to drop (it could not be in a block).
   void OnDrop(std::function<void(const TxPtr&, const Status&)> fn) { on_drop_ = std::move(fn); }
@@ -45,6 +46,7 @@ class SoloOrderer : public Orderer {
   Mempool mempool_;
   std::function<void(const TxPtr&, const Status&)> on_drop_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> failed_{false};
   std::thread thread_;
 };
 

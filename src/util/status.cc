@@ -9,6 +9,7 @@ std::string_view CodeName(Code code) {
     case Code::kNotFound: return "not_found";
     case Code::kAlreadyExists: return "already_exists";
     case Code::kPermissionDenied: return "permission_denied";
+    case Code::kUnauthenticated: return "unauthenticated";
     case Code::kFailedPrecondition: return "failed_precondition";
     case Code::kTooLarge: return "too_large";
     case Code::kUnavailable: return "unavailable";

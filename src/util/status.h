@@ -17,7 +17,8 @@ enum class Code {
   kInvalidArgument,   // malformed input: bad encoding, schema, signature
   kNotFound,
   kAlreadyExists,
-  kPermissionDenied,
+  kPermissionDenied,   // authenticated, but not allowed
+  kUnauthenticated,    // no valid request signature
   kFailedPrecondition,  // e.g. wrong nonce, revoked actor
   kTooLarge,
   kUnavailable,       // try again later: mempool full, shutting down

@@ -157,12 +157,20 @@ Status IdentityModule::InitGenesis(const nlohmann::json& g, Overlay& state) cons
     CC_RETURN_IF_ERROR(CheckKeyList(org, "admins", true));
     CC_RETURN_IF_ERROR(CheckKeyList(org, "nodes", false));
     if (org["admins"].empty()) return Status::Invalid("org '" + id + "' needs at least one admin");
+    if (org.contains("name") && (!org["name"].is_string() || org["name"].get<std::string>().size() > 200))
+      return Status::Invalid("org '" + id + "' name must be a string of at most 200 bytes");
+    // Keys are stored in the canonical lower-case hex.
+    auto normalise = [](const nlohmann::json& list) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& k : list) out.push_back(PublicKey::FromHex(k.get<std::string>())->hex());
+      return out;
+    };
     nlohmann::json rec = {{"id", id},
                           {"name", org.value("name", id)},
-                          {"admins", org["admins"]},
-                          {"nodes", org.value("nodes", nlohmann::json::array())}};
+                          {"genesis_admins", normalise(org["admins"])},
+                          {"nodes", normalise(org.value("nodes", nlohmann::json::array()))}};
     WriteJson(state, OrgKey(id), rec);
-    for (const auto& a : org["admins"]) CC_RETURN_IF_ERROR(add_actor(a, id, "admin"));
+    for (const auto& a : rec["genesis_admins"]) CC_RETURN_IF_ERROR(add_actor(a, id, "admin"));
     for (const auto& n : rec["nodes"]) {
       PublicKey k = *PublicKey::FromHex(n.get<std::string>());
       WriteJson(state, NodeKey(k), {{"org", id}});

@@ -2,7 +2,8 @@
 // registered by their organisation's admins, key rotation and revocation.
 //
 // State keys:
-//   identity/org/<org id>   {"admins":[hex],"id","name","nodes":[hex]}
+//   identity/org/<org id>   {"genesis_admins":[hex],"id","name","nodes":[hex]}
+//                           (later admins are actors with role "admin")
 //   identity/actor/<hex>    {"org","registered_at","registered_by","role","status",...}
 //   identity/node/<hex>     {"org"}   (keys that may propose blocks)
 //
