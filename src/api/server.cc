@@ -33,7 +33,9 @@ Status Server::Start() {
   http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_.set_payload_max_length(options_.max_body_bytes);
   http_.set_keep_alive_max_count(100000);
-  http_.set_keep_alive_timeout(30);
+  // Short: an idle keep-alive connection holds a pool thread, and a stop
+  // waits for it to time out.
+  http_.set_keep_alive_timeout(5);
   // httplib writes a response's headers and body separately: without
   // TCP_NODELAY, Nagle + the client's delayed ACK add ~40 ms to every
   // request on a kept-alive connection.
@@ -51,11 +53,16 @@ Status Server::Start() {
     port_ = options_.port;
   }
   thread_ = std::thread([this] { http_.listen_after_bind(); });
+  // httplib's stop() does nothing until the accept loop runs: wait for it, so
+  // that a Stop() right after Start() cannot leave the thread in accept().
+  while (!http_.is_running()) std::this_thread::yield();
   return Status::Ok();
 }
 
 void Server::Stop() {
   if (thread_.joinable()) {
+    stopping_ = true;
+    chain_->Shutdown();  // release long polls and ?wait=commit requests
     http_.stop();
     thread_.join();
   }
@@ -212,7 +219,7 @@ void Server::Submit(const httplib::Request& req, httplib::Response& res) {
   if (WantsWait(req)) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.max_wait_ms);
     uint64_t seen = chain_->head().height;
-    while (!chain_->store().FindTx(id) && orderer_->IsPending(id) &&
+    while (!stopping_ && !chain_->store().FindTx(id) && orderer_->IsPending(id) &&
            std::chrono::steady_clock::now() < deadline) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       seen = chain_->WaitForHeight(seen + 1, std::min(left, std::chrono::milliseconds(200)));
@@ -256,7 +263,11 @@ nlohmann::json Server::TxStatus(const TxId& id, bool with_tx) const {
   }
   nlohmann::json j = {{"id", id.hex()}, {"status", "committed"}, {"height", loc->height}, {"index", loc->index}};
   auto block = chain_->store().GetBlock(loc->height);
-  if (block.ok() && loc->index < (*block)->txs().size()) {
+  if (block.ok() && (loc->index >= (*block)->txs().size() || (*block)->txs()[loc->index]->id() != id)) {
+    return {{"id", id.hex()}, {"status", "corrupt"},
+            {"message", "the transaction index points at another transaction; run carechain verify"}};
+  }
+  if (block.ok()) {
     const TxResult& r = (*block)->results()[loc->index];
     j["block_hash"] = (*block)->hash().hex();
     j["block_time_ms"] = (*block)->header().time_ms;
@@ -269,6 +280,7 @@ nlohmann::json Server::TxStatus(const TxId& id, bool with_tx) const {
 void Server::GetTx(const httplib::Request& req, httplib::Response& res) {
   TxId id = *TxId::FromHex(req.matches[1].str());
   nlohmann::json st = TxStatus(id, /*with_tx=*/true);
+  if (st["status"] == "corrupt") return ReplyError(res, Status::Corruption(st["message"]));
   if (st["status"] == "unknown") return ReplyError(res, Status::NotFound("no transaction " + id.hex()));
   ReplyJson(res, st);
 }
@@ -303,6 +315,9 @@ void Server::GetProof(const httplib::Request& req, httplib::Response& res) {
   if (!loc) return ReplyError(res, Status::NotFound("transaction " + id.hex() + " is not committed"));
   auto block = chain_->store().GetBlock(loc->height);
   if (!block.ok()) return ReplyError(res, block.status());
+  if (loc->index >= (*block)->txs().size() || (*block)->txs()[loc->index]->id() != id) {
+    return ReplyError(res, Status::Corruption("the transaction index points at another transaction"));
+  }
   ReplyJson(res, MakeProof(**block, loc->index));
 }
 

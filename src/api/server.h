@@ -7,6 +7,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,6 +59,7 @@ class Server {
   httplib::Server http_;
   std::thread thread_;
   int port_ = 0;
+  std::atomic<bool> stopping_{false};
 
   std::mutex admitted_mu_;
   std::unordered_map<TxId, uint64_t, DigestHash> admitted_us_;  // GUARDED_BY(admitted_mu_)

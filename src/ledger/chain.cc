@@ -76,8 +76,16 @@ ChainHead Chain::head() const {
 
 uint64_t Chain::WaitForHeight(uint64_t height, std::chrono::milliseconds timeout) const {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, timeout, [&] { return head_.height >= height; });
+  cv_.wait_for(lock, timeout, [&] { return shutdown_ || head_.height >= height; });
   return head_.height;
+}
+
+void Chain::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_ = true;
+  }
+  cv_.notify_all();
 }
 
 }  // namespace cc

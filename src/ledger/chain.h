@@ -40,6 +40,9 @@ class Chain {
   // returns the head height.
   uint64_t WaitForHeight(uint64_t height, std::chrono::milliseconds timeout) const;
 
+  // Wakes every WaitForHeight() caller and makes later calls return at once.
+  void Shutdown();
+
   // Called after each commit, on the committing thread.
   void OnCommit(std::function<void(const BlockPtr&)> fn) { listeners_.push_back(std::move(fn)); }
 
@@ -62,6 +65,7 @@ class Chain {
   mutable std::condition_variable cv_;
   ChainHead head_;          // GUARDED_BY(mu_)
   uint64_t head_time_ms_ = 0;  // GUARDED_BY(mu_)
+  bool shutdown_ = false;      // GUARDED_BY(mu_)
 };
 
 }  // namespace cc

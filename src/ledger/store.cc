@@ -112,6 +112,26 @@ void ChainStore::Scan(std::string_view prefix, std::string_view start,
   if (!it->status().ok()) FatalRead(it->status(), prefix);
 }
 
+Result<std::optional<ChainHead>> ChainStore::ReadHead() const {
+  auto v = GetMeta("head");
+  if (!v) return std::optional<ChainHead>();
+  ChainHead h;
+  Status s = DecodeHead(*v, &h);
+  if (!s.ok()) return Status::Corruption("the store's head record does not decode: " + s.message());
+  return std::optional<ChainHead>(h);
+}
+
+uint64_t ChainStore::LastContiguousBlock() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), blocks_));
+  uint64_t expect = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8 ||
+        ReadBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data())) != expect) break;
+    ++expect;
+  }
+  return expect == 0 ? 0 : expect - 1;
+}
+
 std::optional<ChainHead> ChainStore::Head() const {
   auto v = GetMeta("head");
   if (!v) return std::nullopt;
@@ -146,6 +166,7 @@ Status ChainStore::CommitBlock(const BlockPtr& block, const WriteSet& writes,
 Result<std::string> ChainStore::GetBlockRaw(uint64_t height) const {
   std::string v;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), blocks_, HeightKey(height), &v);
+  if (s.IsNotFound()) return Status::NotFound("block " + std::to_string(height) + " is not in the store");
   if (!s.ok()) return FromRocks(s, "block " + std::to_string(height));
   return v;
 }

@@ -50,8 +50,13 @@ class ChainStore : public StateReader {
   void Scan(std::string_view prefix, std::string_view start,
             const std::function<bool(std::string_view, std::string_view)>& fn) const override;
 
-  // nullopt before the genesis block is committed.
+  // nullopt before the genesis block is committed. Aborts if the head
+  // record is damaged: nodes call ReadHead() once at start-up.
   std::optional<ChainHead> Head() const;
+  // Like Head(), but a damaged head record is kCorruption.
+  Result<std::optional<ChainHead>> ReadHead() const;
+  // The highest height h such that blocks 0..h are all stored.
+  uint64_t LastContiguousBlock() const;
   Status CommitBlock(const BlockPtr& block, const WriteSet& writes, const StateDigest& digest);
 
   Result<BlockPtr> GetBlock(uint64_t height) const;

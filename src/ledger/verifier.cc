@@ -82,7 +82,9 @@ std::optional<size_t> FirstBadSignature(const std::vector<TxPtr>& txs, int threa
 
 VerifyReport VerifyChain(const ChainStore& store, const Executor& ex, const VerifyOptions& opt) {
   VerifyReport rep;
-  auto head = store.Head();
+  auto read = store.ReadHead();
+  if (!read.ok()) return Fail(rep, std::nullopt, read.status().message());
+  auto head = *read;
   if (!head) return Fail(rep, std::nullopt, "store holds no chain (no genesis block)");
   rep.head = *head;
 
@@ -132,6 +134,15 @@ VerifyReport VerifyChain(const ChainStore& store, const Executor& ex, const Veri
         return Fail(rep, height, "state_root differs from the re-executed state");
       replay.Apply(e->writes);
       digest = e->digest;
+    }
+    if (opt.reexecute) {  // full mode: the tx index must point at each transaction
+      for (size_t i = 0; i < blk.txs().size(); ++i) {
+        auto loc = store.FindTx(blk.txs()[i]->id());
+        if (!loc || loc->height != height || loc->index != i) {
+          return Fail(rep, height, "transaction index entry of transaction " + std::to_string(i) +
+                                       " (" + blk.txs()[i]->id().hex() + ") is missing or wrong");
+        }
+      }
     }
     rep.transactions += blk.txs().size();
     rep.blocks++;

@@ -48,6 +48,15 @@ Status Node::Start(bool resync) {
     spdlog::warn("finishing an interrupted re-sync to height {}", *target);
     CC_RETURN_IF_ERROR(ReplayChain(*store_, *executor_, *target));
   }
+  if (auto head = store_->ReadHead(); !head.ok()) {
+    if (!resync) {
+      return Status::Corruption("refusing to start: " + head.status().message() +
+                                ". Start with --resync to rebuild it from the stored blocks.");
+    }
+    uint64_t last = store_->LastContiguousBlock();
+    spdlog::warn("re-sync: {}; rebuilding from blocks 0..{}", head.status().message(), last);
+    CC_RETURN_IF_ERROR(ReplayChain(*store_, *executor_, last));
+  }
   const bool existing = store_->Head().has_value();
   if (existing) CC_RETURN_IF_ERROR(CheckOrRepair(resync));
   CC_RETURN_IF_ERROR(chain_->Open());

@@ -248,8 +248,6 @@ def test_tampered_head_record_is_detected(chain, cli, edit):
     assert named in err, err
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: `carechain verify` does not check the txs "
-                   "index, and GET /v1/transactions/<id> serves whatever location it holds")
 def test_tampered_tx_index_is_detected(chain, cli):
     net = clone(chain, "txs-index")
     a, b = chain["txs"][0], chain["txs"][1]
