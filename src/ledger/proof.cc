@@ -39,9 +39,13 @@ Result<VerifiedProof> VerifyProof(const nlohmann::json& p, const std::vector<Pub
       return Status::Invalid("proof.tx does not hash to proof.tx_id");
     if (!tx->VerifySignature()) return Status::Invalid("the transaction's signature is invalid");
     const auto& res = p.at("result");
-    int code = res.at("code").get<int>();
+    // Checked before get<>: converting a JSON float out of range is undefined.
+    if (!res.at("code").is_number_integer()) return Status::Invalid("unknown result code");
+    int64_t code = res.at("code").get<int64_t>();
     if (code < 0 || code > kMaxTxCode) return Status::Invalid("unknown result code");
     out.result = {static_cast<TxCode>(code), res.at("detail").get<std::string>()};
+    if (!p.at("index").is_number_unsigned() || !p.at("count").is_number_unsigned())
+      return Status::Invalid("proof.index and proof.count must be unsigned integers");
     uint64_t index = p.at("index").get<uint64_t>();
     uint64_t count = p.at("count").get<uint64_t>();
     std::vector<Hash256> path;
