@@ -57,7 +57,7 @@ int Init(const std::string& dir, int actors, int interval_ms, int max_block_txs)
   s = WriteFileAtomic(dir + "/genesis.json", genesis.dump(1), 0644, true);
   if (!s.ok()) { std::fprintf(stderr, "error: %s\n", s.message().c_str()); return 1; }
   std::string toml = "[node]\ndata_dir = \"node-data\"\nkey_file = \"keys/node.key\"\n"
-                     "genesis = \"genesis.json\"\n[api]\nhost = \"127.0.0.1\"\nport = 0\nthreads = 16\n"
+                     "genesis = \"genesis.json\"\n[api]\nhost = \"127.0.0.1\"\nport = 0\nthreads = 32\n"
                      "[ordering]\nbackend = \"solo\"\nmax_block_txs = " + std::to_string(max_block_txs) +
                      "\nblock_interval_ms = " + std::to_string(interval_ms) + "\nmempool_capacity = 1000000\n"
                      "[log]\nlevel = \"warn\"\n";

@@ -49,7 +49,7 @@ void BM_Blake2b256_1KiB(benchmark::State& state) {
 }
 BENCHMARK(BM_Blake2b256_1KiB);
 
-void BM_TxEncodeDecode(benchmark::State& state) {
+void BM_TxDecode(benchmark::State& state) {
   crypto::Init();
   SecretKey k = SecretKey::Generate();
   TxPtr tx = SampleTx(k, 1);
@@ -59,7 +59,7 @@ void BM_TxEncodeDecode(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_TxEncodeDecode);
+BENCHMARK(BM_TxDecode);
 
 void BM_MerkleRoot(benchmark::State& state) {
   std::vector<Hash256> leaves(static_cast<size_t>(state.range(0)));

@@ -1,7 +1,5 @@
 #include "api/http_signature.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 
 #include "crypto/sha256.h"
@@ -104,7 +102,7 @@ std::string ContentDigest(std::string_view body) {
 
 std::string NewNonce() {
   uint8_t raw[16];
-  randombytes_buf(raw, sizeof raw);
+  RandomBytes(raw, sizeof raw);
   std::string s = Base64Encode({raw, sizeof raw});
   s.resize(22);
   for (char& c : s) {

@@ -81,6 +81,7 @@ void Server::Routes() {
     if (t_request_start_us != 0) {
       metrics_->request_latency().Observe(
           static_cast<double>(Clock::System()->MonotonicUs() - t_request_start_us) / 1e6);
+      t_request_start_us = 0;  // requests refused before routing are not timed
     }
     metrics_->Counter("carechain_http_requests_total", "status=\"" + std::to_string(res.status) + "\"")++;
     if (res.status >= 400) {

@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 
+#include "api/http_signature.h"
+#include "util/env.h"
+
 namespace cc::cli {
 namespace {
 
@@ -32,11 +35,26 @@ httplib::Client Make(const std::string& url) {
   return c;
 }
 
+httplib::Headers SignedHeaders(const std::optional<SecretKey>& key, const std::string& method,
+                               const std::string& target, const std::string& body) {
+  httplib::Headers h;
+  if (!key) return h;
+  size_t q = target.find('?');
+  std::string path = target.substr(0, q);
+  std::string query = q == std::string::npos ? "" : target.substr(q + 1);
+  auto s = api::SignRequest(*key, method, path, query, body, Clock::System()->NowMs() / 1000,
+                            api::NewNonce());
+  h.emplace("Content-Digest", s.content_digest);
+  h.emplace("Signature-Input", s.signature_input);
+  h.emplace("Signature", s.signature);
+  return h;
+}
+
 }  // namespace
 
 Result<std::string> Client::GetRaw(const std::string& path) const {
   auto c = Make(url_);
-  auto r = c.Get(path);
+  auto r = c.Get(path, SignedHeaders(key_, "GET", path, ""));
   CC_RETURN_IF_ERROR(FromReply(r, url_));
   return r->body;
 }
@@ -49,7 +67,7 @@ Result<nlohmann::json> Client::Get(const std::string& path) const {
 Result<nlohmann::json> Client::Post(const std::string& path, const std::string& body,
                                     const std::string& content_type) const {
   auto c = Make(url_);
-  auto r = c.Post(path, body, content_type);
+  auto r = c.Post(path, SignedHeaders(key_, "POST", path, body), body, content_type);
   CC_RETURN_IF_ERROR(FromReply(r, url_));
   return ParseBody(r->body);
 }

@@ -2,16 +2,20 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "crypto/keys.h"
 #include "util/status.h"
 
 namespace cc::cli {
 
 class Client {
  public:
-  // `url` is "http://host:port" (or https once TLS lands).
-  explicit Client(std::string url) : url_(std::move(url)) {}
+  // `url` is "http://host:port" (or https once TLS lands). With a key, every
+  // request is signed (RFC 9421, api/http_signature.h).
+  explicit Client(std::string url, std::optional<SecretKey> key = std::nullopt)
+      : url_(std::move(url)), key_(std::move(key)) {}
 
   // Sends a request; a JSON error reply becomes a Status with its message.
   Result<nlohmann::json> Get(const std::string& path) const;
@@ -21,6 +25,7 @@ class Client {
 
  private:
   std::string url_;
+  std::optional<SecretKey> key_;
 };
 
 }  // namespace cc::cli

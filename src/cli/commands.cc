@@ -140,6 +140,10 @@ int VerifyProofFile(const std::string& file, const std::string& genesis_path,
     }
     if (trusted.empty()) return Fail(Status::Invalid("the genesis names no node keys"));
   }
+  if (j.is_object() && j.contains("tx_id") && j["tx_id"].is_string()) {
+    // Accept either hex case for the id; the check below compares bytes.
+    if (auto id = TxId::FromHex(j["tx_id"].get<std::string>())) j["tx_id"] = id->hex();
+  }
   auto v = VerifyProof(j, trusted);
   if (!v.ok()) return Fail(Status::Invalid("proof does not verify: " + v.status().message()));
   if (!chain_id.empty() && v->header.chain_id != chain_id) {

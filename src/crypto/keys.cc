@@ -78,6 +78,11 @@ Signature SecretKey::Sign(ByteView message) const {
   return sig;
 }
 
+void RandomBytes(uint8_t* out, size_t n) {
+  crypto::Init();
+  randombytes_buf(out, n);
+}
+
 bool Verify(const PublicKey& key, ByteView message, const Signature& sig) {
   return crypto_sign_verify_detached(sig.bytes.data(), message.data(), message.size(),
                                      key.bytes.data()) == 0;

@@ -61,6 +61,9 @@ class SecretKey {
   std::array<uint8_t, 64> bytes_{};
 };
 
+// Fills `out` with cryptographically secure random bytes.
+void RandomBytes(uint8_t* out, size_t n);
+
 // True iff `sig` is a valid signature of `message` under `key`. libsodium
 // rejects non-canonical signatures and small-order keys, so signatures are not
 // malleable and a transaction's hash identifies it.

@@ -151,7 +151,9 @@ VerifyReport VerifyChain(const ChainStore& store, const Executor& ex, const Veri
     last_hash = prev;
     last_state_root = blk.header().state_root;
   }
-  if (last_hash != head->hash) return Fail(rep, head->height, "head record names another block hash");
+  if (last_hash != head->hash) return Fail(rep, std::nullopt, "the head record names another block hash");
+  if (store.GetBlockRaw(head->height + 1).ok())
+    return Fail(rep, std::nullopt, "the store holds blocks above the head record");
 
   // The state store against the chain.
   StateDigest scanned;
@@ -179,8 +181,14 @@ Status ReplayChain(ChainStore& store, const Executor& ex, uint64_t last_good) {
   if (!b0.ok()) return b0.status();
   CC_RETURN_IF_ERROR(store.CommitBlock(*b0, g->writes, g->digest));
   StateDigest digest = g->digest;
+  BlockHash prev = (*b0)->hash();
+  uint64_t prev_time = (*b0)->header().time_ms;
   for (uint64_t h = 1; h <= last_good; ++h) {
     CC_ASSIGN_OR_RETURN(BlockPtr b, store.GetBlock(h));
+    Status shape = CheckBlockShape(*b, h, prev, prev_time, ex, store);
+    if (!shape.ok()) return Status::Corruption("block " + std::to_string(h) + ": " + shape.message());
+    prev = b->hash();
+    prev_time = b->header().time_ms;
     auto e = ex.ExecuteBlock(store, digest, h, b->header().time_ms, b->txs());
     if (!e.ok()) return Status::Corruption("block " + std::to_string(h) + ": " + e.status().message());
     if (e->changes_hash != b->header().changes_hash || e->digest.Root() != b->header().state_root)

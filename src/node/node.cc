@@ -10,6 +10,22 @@
 
 namespace cc::node {
 
+namespace {
+
+bool GenesisNamesNode(const Genesis& g, const PublicKey& key) {
+  const auto& orgs = g.doc["orgs"];
+  if (!orgs.is_array()) return false;
+  for (const auto& org : orgs) {
+    if (!org.is_object() || !org.contains("nodes") || !org["nodes"].is_array()) continue;
+    for (const auto& n : org["nodes"]) {
+      if (n.is_string() && PublicKey::FromHex(n.get<std::string>()) == key) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Node::~Node() { Stop(); }
 
 Result<std::unique_ptr<OfflineChain>> OpenOffline(const std::string& data_dir,
@@ -35,6 +51,10 @@ Status Node::Start(bool resync) {
   crypto::Init();
   CC_ASSIGN_OR_RETURN(genesis_, Genesis::Load(config_.genesis));
   CC_ASSIGN_OR_RETURN(SecretKey key, ReadKeyFile(config_.key_file));
+  if (!GenesisNamesNode(genesis_, key.public_key())) {
+    return Status::Precondition("node key " + key.public_key().hex() +
+                                " is not a node of this network (genesis orgs[].nodes)");
+  }
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir + "/chain", ec);
   if (ec) return Status::IOError("cannot create " + config_.data_dir + ": " + ec.message());
@@ -43,6 +63,9 @@ Status Node::Start(bool resync) {
   apps::RegisterAll(modules_.get());
   executor_ = std::make_unique<Executor>(modules_.get(), &genesis_);
   chain_ = std::make_unique<Chain>(store_.get(), executor_.get(), key, Clock::System());
+  if (auto stored = store_->GetMeta("genesis"); stored && *stored != genesis_.canonical) {
+    return Status::Precondition("the data folder holds another network's chain (genesis differs)");
+  }
   if (auto target = store_->ResyncTarget()) {
     // A re-sync was interrupted: finish it before anything else.
     spdlog::warn("finishing an interrupted re-sync to height {}", *target);
@@ -57,13 +80,18 @@ Status Node::Start(bool resync) {
     spdlog::warn("re-sync: {}; rebuilding from blocks 0..{}", head.status().message(), last);
     CC_RETURN_IF_ERROR(ReplayChain(*store_, *executor_, last));
   }
+  if (!store_->Head() && store_->GetBlockRaw(0).ok()) {
+    if (!resync) {
+      return Status::Corruption("refusing to start: the store holds blocks but no head record. "
+                                "Start with --resync to rebuild it from the stored blocks.");
+    }
+    uint64_t last = store_->LastContiguousBlock();
+    spdlog::warn("re-sync: no head record; rebuilding from blocks 0..{}", last);
+    CC_RETURN_IF_ERROR(ReplayChain(*store_, *executor_, last));
+  }
   const bool existing = store_->Head().has_value();
   if (existing) CC_RETURN_IF_ERROR(CheckOrRepair(resync));
   CC_RETURN_IF_ERROR(chain_->Open());
-  if (!modules_->authority()->IsProposer(*store_, key.public_key())) {
-    return Status::Precondition("node key " + key.public_key().hex() +
-                                " is not a node of this network (genesis orgs[].nodes)");
-  }
   metrics_ = std::make_unique<Metrics>();
   orderer_ = std::make_unique<SoloOrderer>(chain_.get(), config_.solo);
   api_ = std::make_unique<api::Server>(chain_.get(), orderer_.get(), metrics_.get(), config_.api);
@@ -95,7 +123,9 @@ Status Node::CheckOrRepair(bool resync) {
                               ". Run `carechain verify` for details, or start with --resync to "
                               "rebuild the state from the last good block.");
   }
-  uint64_t last_good = rep.bad_height ? *rep.bad_height - 1 : rep.head.height;
+  // A damaged block: keep the blocks before it. Damage outside the blocks
+  // (state, head record): replay every stored block, each checked again.
+  uint64_t last_good = rep.bad_height ? *rep.bad_height - 1 : store_->LastContiguousBlock();
   if (rep.bad_height && *rep.bad_height == 0) {
     return Status::Corruption("the genesis block is damaged; remove the data folder to start over");
   }

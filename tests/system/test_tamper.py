@@ -255,3 +255,21 @@ def test_tampered_tx_index_is_detected(chain, cli):
     ldb_put(db(net), "txs", bytes.fromhex(a.id), ldb_get(db(net), "txs", bytes.fromhex(b.id)))
     r = cli.verify(net.data_dir)
     assert r.returncode != 0, "verify passed a tampered tx index"
+
+
+@pytest.mark.parametrize("edit", ["height_lower", "unparsable"])
+def test_resync_repairs_a_damaged_head_record_without_losing_blocks(chain, cli, edit):
+    # Regression: a head record naming a lower height made --resync drop the
+    # good blocks above it. Only the record was damaged: every block stays.
+    bit, _ = HEAD_EDITS[edit]
+    net = clone(chain, f"meta-head-resync-{edit}")
+    b = bytearray(ldb_get(db(net), "default", b"head"))
+    b[0] ^= bit
+    ldb_put(db(net), "default", b"head", bytes(b))
+    node = chain["factory"].node(net, resync=True)
+    info = node.api().info()
+    for f in ("height", "head_hash", "state_root"):
+        assert info[f] == chain["info"][f], f
+    assert node.stop() == 0
+    r = cli.verify(net.data_dir)
+    assert r.returncode == 0, r.stdout + r.stderr
