@@ -22,7 +22,9 @@ int HttpStatusFor(Code code) {
 
 void ReplyJson(httplib::Response& res, const nlohmann::json& body, int http_status) {
   res.status = http_status;
-  res.set_content(body.dump(), "application/json");
+  // Messages may echo bytes of a binary request that are not UTF-8 (a chain
+  // id, a module name): replace them rather than throw and answer 500.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 void ReplyError(httplib::Response& res, int http_status, std::string_view code, std::string message) {

@@ -97,7 +97,7 @@ TEST(Varint, RejectsEveryNonMinimalForm) {
   uint64_t v;
   // A trailing zero group after any non-empty prefix: 1 padded, 127 padded,
   // and a three-byte form of a two-byte number.
-  for (const std::string in : {std::string("\x81\x00", 2), std::string("\xff\x00", 2),
+  for (const std::string& in : {std::string("\x81\x00", 2), std::string("\xff\x00", 2),
                                std::string("\x80\x80\x00", 3), std::string("\xac\x82\x00", 3)}) {
     Status s = Reader(in).Varint("field_x", &v);
     EXPECT_EQ(s.code(), Code::kInvalidArgument) << ToHex(AsBytes(in));

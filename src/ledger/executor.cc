@@ -89,7 +89,12 @@ Result<BlockExecution> Executor::ExecuteBlock(const StateReader& base, const Sta
     TxContext ctx{tx, payload, height, time_ms};
     Overlay tx_state(&block_state);
     TxResult r = modules_->Find(tx.body().module)->Execute(ctx, tx_state);
-    if (r.detail.size() > kMaxResultDetail) r.detail.resize(kMaxResultDetail);
+    if (r.detail.size() > kMaxResultDetail) {
+      // Cut on a UTF-8 character boundary: the detail is shown as JSON text.
+      size_t n = kMaxResultDetail;
+      while (n > 0 && (static_cast<uint8_t>(r.detail[n]) & 0xC0) == 0x80) --n;
+      r.detail.resize(n);
+    }
     if (r.ok()) block_state.Absorb(std::move(tx_state));
     out.results.push_back(std::move(r));
   }

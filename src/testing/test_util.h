@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -104,7 +105,8 @@ inline TxPtr MakeTx(const SecretKey& key, uint64_t nonce, const std::string& mod
   b.nonce = nonce;
   b.module = module;
   b.action = action;
-  auto canonical = codec::ToCanonicalJson(payload);
+  // `{}` as an argument is JSON null: take it as the empty object.
+  auto canonical = codec::ToCanonicalJson(payload.is_null() ? nlohmann::json::object() : payload);
   EXPECT_TRUE(canonical.ok()) << canonical.status().ToString();
   b.payload = canonical.ok() ? *canonical : "{}";
   return Transaction::Sign(std::move(b), key);
@@ -134,6 +136,56 @@ struct Network {
   std::unique_ptr<Executor> executor;
 };
 
+// A Network whose state lives in memory: execute blocks, apply them.
+struct MemLedger {
+  explicit MemLedger(nlohmann::json doc) : net(std::move(doc)) {
+    auto g = net.executor->ExecuteGenesis(state);
+    EXPECT_TRUE(g.ok()) << g.status().ToString();
+    if (g.ok()) {
+      state.Apply(g->writes);
+      digest = g->digest;
+    }
+  }
+  MemLedger() : MemLedger(GenesisDoc(Keys())) {}
+
+  // A transaction of `key` carrying the actor's next nonce (counted here).
+  TxPtr Tx(const SecretKey& key, const std::string& action, const nlohmann::json& payload,
+           const std::string& module = "identity") {
+    uint64_t& n = nonces[key.public_key()];
+    if (n == 0) n = Executor::LastNonce(state, key.public_key());
+    return MakeTx(key, ++n, module, action, payload);
+  }
+
+  // Executes `txs` as the next block and applies its writes.
+  Result<BlockExecution> Run(const std::vector<TxPtr>& txs, size_t* bad_index = nullptr) {
+    auto e = net.executor->ExecuteBlock(state, digest, height + 1, 1700000000000ull + height + 1, txs,
+                                        bad_index);
+    if (e.ok()) {
+      state.Apply(e->writes);
+      digest = e->digest;
+      ++height;
+    } else {
+      nonces.clear();  // re-read from the state
+    }
+    return e;
+  }
+
+  // Runs one transaction and returns its result code.
+  TxCode RunOne(const TxPtr& tx, std::string* detail = nullptr) {
+    auto e = Run({tx});
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    if (!e.ok()) return TxCode::kInvalidPayload;
+    if (detail) *detail = e->results[0].detail;
+    return e->results[0].code;
+  }
+
+  Network net;
+  MemState state;
+  StateDigest digest;
+  uint64_t height = 0;
+  std::map<PublicKey, uint64_t> nonces;
+};
+
 // A Network with a RocksDB store in a temp folder and a Chain on it.
 struct ChainFixture {
   explicit ChainFixture(nlohmann::json doc) : net(std::move(doc)), clock(1700000001000ull) {
@@ -153,6 +205,27 @@ struct ChainFixture {
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
+  // A transaction of `key` carrying the actor's next nonce (counted here).
+  TxPtr Tx(const SecretKey& key, const std::string& action, const nlohmann::json& payload,
+           const std::string& module = "identity") {
+    uint64_t& n = nonces[key.public_key()];
+    if (n == 0) n = Executor::LastNonce(*store, key.public_key());
+    return MakeTx(key, ++n, module, action, payload);
+  }
+
+  // `n` blocks of `per_block` patient registrations by the hospital's doctor.
+  void AddBlocks(int n, int per_block) {
+    for (int b = 0; b < n; ++b) {
+      std::vector<TxPtr> txs;
+      for (int i = 0; i < per_block; ++i) {
+        SecretKey p = Key(static_cast<uint8_t>(next_key++));
+        txs.push_back(Tx(net.keys.doctor, "register_actor",
+                         {{"key", p.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "patient"}}));
+      }
+      Propose(txs);
+    }
+  }
+
   BlockPtr Propose(const std::vector<TxPtr>& txs) {
     size_t bad = txs.size();
     clock.Advance(1000);
@@ -166,6 +239,8 @@ struct ChainFixture {
   ManualClock clock;
   std::unique_ptr<ChainStore> store;
   std::unique_ptr<Chain> chain;
+  std::map<PublicKey, uint64_t> nonces;
+  int next_key = 100;  // seeds of keys AddBlocks registers
 };
 
 }  // namespace cc::testing

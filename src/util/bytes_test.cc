@@ -78,11 +78,11 @@ TEST(Status, CodesAndMessages) {
   EXPECT_EQ(s.code(), Code::kTooLarge);
   EXPECT_EQ(s.ToString(), "too_large: big");
   EXPECT_EQ(CodeName(Code::kFailedPrecondition), "failed_precondition");
-  Result<int> r = 7;
+  Result<std::string> r = std::string("seven");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*r, 7);
+  EXPECT_EQ(*r, "seven");
   EXPECT_TRUE(r.status().ok());
-  Result<int> e = Status::NotFound("x");
+  Result<std::string> e = Status::NotFound("x");
   EXPECT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), Code::kNotFound);
 }
