@@ -178,6 +178,7 @@ int Run(const std::string& node_url, uint64_t txs, int conns,
   std::thread follower([&] {
     httplib::Client c(node_url);
     c.set_read_timeout(30, 0);
+    c.set_tcp_nodelay(true);
     uint64_t h = start_height + 1;
     auto idle_since = Clk::now();
     while (committed < txs) {
@@ -209,6 +210,7 @@ int Run(const std::string& node_url, uint64_t txs, int conns,
     senders.emplace_back([&, c] {
       httplib::Client client(node_url);
       client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);  // headers and body go out as two writes
       client.set_read_timeout(60, 0);
       const auto& mine = per_conn[c];
       const double per_conn_rate = rate / conns;
