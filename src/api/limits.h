@@ -1,0 +1,58 @@
+// Abuse limits: token-bucket request rates per key (actor or address) and
+// concurrent connections per address.
+//
+// Thread safety: all methods are thread-safe (sharded locks).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "util/env.h"
+
+namespace cc::api {
+
+class RateLimiter {
+ public:
+  // Each key may make `rate_per_s` requests per second on average and up to
+  // `burst` at once. rate_per_s == 0 disables the limiter.
+  RateLimiter(Clock* clock, double rate_per_s, double burst)
+      : clock_(clock), rate_(rate_per_s), burst_(burst) {}
+
+  // Takes one token for `key`; false if it has none left.
+  bool Allow(const std::string& key);
+
+ private:
+  struct Bucket {
+    double tokens;
+    uint64_t last_us;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Bucket> buckets;  // GUARDED_BY(mu)
+  };
+  static constexpr size_t kShards = 16;
+  static constexpr size_t kMaxKeysPerShard = 65536;
+
+  Clock* clock_;
+  const double rate_;
+  const double burst_;
+  std::array<Shard, kShards> shards_;
+};
+
+class ConnectionLimiter {
+ public:
+  explicit ConnectionLimiter(int max_per_address) : max_(max_per_address) {}
+  // False if `address` already holds the maximum; otherwise counts one more.
+  bool Acquire(const std::string& address);
+  void Release(const std::string& address);
+
+ private:
+  const int max_;
+  std::mutex mu_;
+  std::unordered_map<std::string, int> open_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace cc::api

@@ -1,0 +1,83 @@
+#include "api/policy.h"
+
+#include "apps/identity/identity.h"
+
+namespace cc::api {
+namespace {
+
+bool IsOneOf(const std::string& role, std::initializer_list<const char*> roles) {
+  for (const char* r : roles) {
+    if (role == r) return true;
+  }
+  return false;
+}
+
+// Nodes and auditors see the whole chain; admins see their network.
+bool ChainReader(const Principal& p) {
+  return p.node || (p.active && IsOneOf(p.role, {"auditor", "admin", "regulator"}));
+}
+
+Status Deny(std::string why) { return Status::Denied(std::move(why)); }
+
+}  // namespace
+
+Principal ResolvePrincipal(const StateReader& state, const PublicKey& key) {
+  Principal p;
+  p.key = key;
+  if (auto node = state.Get("identity/node/" + key.hex())) {
+    p.node = true;
+    auto j = nlohmann::json::parse(*node, nullptr, false);
+    if (j.is_object()) p.org = j.value("org", "");
+  }
+  if (auto a = identity::LookupActor(state, key)) {
+    p.active = a->active;
+    p.role = a->role;
+    if (p.org.empty()) p.org = a->org;
+  }
+  return p;
+}
+
+Status Authorize(const Principal& c, Operation op, const Resource& r) {
+  if (!c.node && !c.active) return Deny("the signing key is not a registered, active actor or node");
+  const bool self = r.subject && *r.subject == c.key;
+  switch (op) {
+    case Operation::kInfo:
+    case Operation::kReadOrgs:
+      return Status::Ok();
+    case Operation::kSubmit:
+      return c.active ? Status::Ok() : Deny("only actors submit transactions");
+    case Operation::kReadChain:
+    case Operation::kReadState:
+      return ChainReader(c) ? Status::Ok() : Deny("only nodes, auditors, regulators and admins read the chain");
+    case Operation::kReadOwnTx:
+      return self || ChainReader(c) ? Status::Ok() : Deny("a transaction is readable by its signer and by chain readers");
+    case Operation::kReadMetrics:
+      return c.node || (c.active && IsOneOf(c.role, {"admin", "auditor"}))
+                 ? Status::Ok()
+                 : Deny("metrics are for nodes, admins and auditors");
+    case Operation::kReadNonce:
+      return self || c.node ? Status::Ok() : Deny("an actor's nonce is readable by the actor only");
+    case Operation::kReadActor: {
+      if (self || ChainReader(c)) {
+        // Admins see actors of their own organisation only.
+        if (!self && c.role == "admin" && !c.node && r.subject_info.org != c.org)
+          return Deny("admins read actors of their own organisation");
+        return Status::Ok();
+      }
+      // A patient's key and its registering organisation are sensitive; other
+      // actors (providers, pharmacies, ...) are public within the network.
+      if (r.subject_info.role == "patient")
+        return Deny("a patient's record is readable by the patient, its organisation's admins and auditors");
+      return Status::Ok();
+    }
+    case Operation::kListActors:
+      if (c.node || (c.active && IsOneOf(c.role, {"auditor", "regulator"}))) return Status::Ok();
+      if (c.active && c.role == "admin") {
+        return r.org == c.org ? Status::Ok() : Deny("admins list the actors of their own organisation (org=" + c.org + ")");
+      }
+      return Deny("listing actors is for nodes, admins, auditors and regulators");
+  }
+  return Deny("unknown operation");
+}
+
+}  // namespace cc::api

@@ -1,0 +1,52 @@
+// Who may do what through the API, decided in one place.
+//
+// Every authenticated request resolves its signing key to a Principal (an
+// actor of the identity module, or a node key of the network) and asks
+// Authorize() whether it may perform an Operation on a resource. Handlers
+// never make their own access decisions.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "crypto/keys.h"
+#include "ledger/state.h"
+#include "util/status.h"
+
+namespace cc::api {
+
+struct Principal {
+  PublicKey key;
+  bool node = false;     // a node key named in genesis (orgs[].nodes)
+  bool active = false;   // a registered, non-revoked actor
+  std::string role;      // the actor's role ("" for nodes and strangers)
+  std::string org;       // the actor's or node's organisation
+};
+
+// Looks `key` up in the committed state.
+Principal ResolvePrincipal(const StateReader& state, const PublicKey& key);
+
+enum class Operation {
+  kInfo,          // GET /v1/info
+  kSubmit,        // POST /v1/transactions[/batch] (the transactions carry their own signatures)
+  kReadChain,     // blocks, any transaction, proofs
+  kReadOwnTx,     // a transaction (or its proof) the caller signed
+  kReadState,     // raw state by module
+  kReadMetrics,   // GET /metrics
+  kReadNonce,     // the next nonce of `subject`
+  kReadActor,     // identity actors/<subject>
+  kListActors,    // identity actors?org=
+  kReadOrgs,      // identity orgs, orgs/<id>
+};
+
+struct Resource {
+  std::optional<PublicKey> subject;  // the key a read is about, if any
+  Principal subject_info;            // resolved subject (for kReadActor)
+  std::string org;                   // the organisation a listing is limited to ("" = all)
+};
+
+// OK, or kPermissionDenied with a reason that names the rule (no personal
+// data).
+Status Authorize(const Principal& caller, Operation op, const Resource& resource = {});
+
+}  // namespace cc::api

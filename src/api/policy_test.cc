@@ -1,0 +1,106 @@
+#include "api/policy.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ledger/state.h"
+
+namespace cc::api {
+namespace {
+
+PublicKey Key(uint8_t b) {
+  PublicKey k;
+  k.bytes.fill(b);
+  return k;
+}
+
+class PolicyTest : public ::testing::Test {
+ protected:
+  PolicyTest() {
+    WriteSet w;
+    auto actor = [&](uint8_t b, const char* org, const char* role, const char* status = "active") {
+      w["identity/actor/" + Key(b).hex()] =
+          nlohmann::json({{"org", org}, {"role", role}, {"status", status}}).dump();
+    };
+    actor(1, "hospital", "admin");
+    actor(2, "hospital", "provider");
+    actor(3, "hospital", "patient");
+    actor(4, "pharmacy", "pharmacist");
+    actor(5, "audit-office", "auditor");
+    actor(6, "hospital", "patient", "revoked");
+    actor(7, "pharmacy", "admin");
+    w["identity/node/" + Key(9).hex()] = R"({"org":"hospital"})";
+    state_.Apply(w);
+  }
+  Principal P(uint8_t b) const { return ResolvePrincipal(state_, Key(b)); }
+  Resource About(uint8_t b) const { return {Key(b), P(b), ""}; }
+
+  MemState state_;
+};
+
+TEST_F(PolicyTest, ResolvesActorsNodesAndStrangers) {
+  EXPECT_TRUE(P(2).active);
+  EXPECT_EQ(P(2).role, "provider");
+  EXPECT_EQ(P(2).org, "hospital");
+  EXPECT_TRUE(P(9).node);
+  EXPECT_EQ(P(9).org, "hospital");
+  EXPECT_FALSE(P(6).active);
+  EXPECT_FALSE(P(42).active);
+  EXPECT_FALSE(P(42).node);
+}
+
+TEST_F(PolicyTest, StrangersAndRevokedKeysAreDeniedEverything) {
+  for (uint8_t who : {6, 42}) {
+    for (Operation op : {Operation::kInfo, Operation::kSubmit, Operation::kReadOrgs, Operation::kReadChain}) {
+      Status s = Authorize(P(who), op);
+      EXPECT_EQ(s.code(), Code::kPermissionDenied) << int(who) << " " << int(op);
+    }
+  }
+}
+
+TEST_F(PolicyTest, ChainIsReadByNodesAuditorsAndAdminsOnly) {
+  EXPECT_TRUE(Authorize(P(9), Operation::kReadChain).ok());
+  EXPECT_TRUE(Authorize(P(5), Operation::kReadChain).ok());
+  EXPECT_TRUE(Authorize(P(1), Operation::kReadChain).ok());
+  EXPECT_FALSE(Authorize(P(2), Operation::kReadChain).ok());
+  EXPECT_FALSE(Authorize(P(3), Operation::kReadChain).ok());
+  EXPECT_FALSE(Authorize(P(4), Operation::kReadState).ok());
+}
+
+TEST_F(PolicyTest, OwnTransactionsAndNoncesAreReadableByTheirSigner) {
+  EXPECT_TRUE(Authorize(P(3), Operation::kReadOwnTx, About(3)).ok());
+  EXPECT_FALSE(Authorize(P(3), Operation::kReadOwnTx, About(2)).ok());
+  EXPECT_TRUE(Authorize(P(5), Operation::kReadOwnTx, About(3)).ok());
+  EXPECT_TRUE(Authorize(P(3), Operation::kReadNonce, About(3)).ok());
+  EXPECT_FALSE(Authorize(P(2), Operation::kReadNonce, About(3)).ok());
+}
+
+TEST_F(PolicyTest, PatientRecordsAreNotPublic) {
+  EXPECT_TRUE(Authorize(P(3), Operation::kReadActor, About(3)).ok());   // self
+  EXPECT_TRUE(Authorize(P(1), Operation::kReadActor, About(3)).ok());   // own org's admin
+  EXPECT_TRUE(Authorize(P(5), Operation::kReadActor, About(3)).ok());   // auditor
+  EXPECT_FALSE(Authorize(P(4), Operation::kReadActor, About(3)).ok());  // a pharmacist
+  EXPECT_FALSE(Authorize(P(7), Operation::kReadActor, About(3)).ok());  // another org's admin
+  EXPECT_TRUE(Authorize(P(4), Operation::kReadActor, About(2)).ok());   // providers are public
+}
+
+TEST_F(PolicyTest, AdminsListOnlyTheirOwnOrganisation) {
+  EXPECT_TRUE(Authorize(P(1), Operation::kListActors, {std::nullopt, {}, "hospital"}).ok());
+  Status s = Authorize(P(1), Operation::kListActors, {std::nullopt, {}, "pharmacy"});
+  EXPECT_EQ(s.code(), Code::kPermissionDenied);
+  EXPECT_FALSE(Authorize(P(1), Operation::kListActors, {}).ok());
+  EXPECT_TRUE(Authorize(P(5), Operation::kListActors, {}).ok());
+  EXPECT_FALSE(Authorize(P(2), Operation::kListActors, {std::nullopt, {}, "hospital"}).ok());
+}
+
+TEST_F(PolicyTest, MetricsAndSubmission) {
+  EXPECT_TRUE(Authorize(P(9), Operation::kReadMetrics).ok());
+  EXPECT_TRUE(Authorize(P(1), Operation::kReadMetrics).ok());
+  EXPECT_FALSE(Authorize(P(3), Operation::kReadMetrics).ok());
+  EXPECT_TRUE(Authorize(P(3), Operation::kSubmit).ok());
+  EXPECT_FALSE(Authorize(P(9), Operation::kSubmit).ok());  // nodes do not sign transactions
+}
+
+}  // namespace
+}  // namespace cc::api
