@@ -1,5 +1,7 @@
 #include "ledger/mempool.h"
 
+#include <algorithm>
+
 #include "ledger/executor.h"
 
 namespace cc {
@@ -43,12 +45,11 @@ void Mempool::Done(const std::vector<TxPtr>& txs, bool committed) {
     auto it = actors_.find(tx->body().actor);
     if (it == actors_.end()) continue;
     if (!committed) {
-      // Later transactions of this actor can no longer commit; forget the
-      // actor so that its next nonce is read from the committed state again.
-      it->second.in_flight = 0;
-    } else if (it->second.in_flight > 0) {
-      it->second.in_flight--;
+      // The actor's later in-flight transactions can no longer commit (they
+      // are dropped in turn); its next valid nonce is this one again.
+      it->second.last_nonce = std::min(it->second.last_nonce, tx->body().nonce - 1);
     }
+    if (it->second.in_flight > 0) it->second.in_flight--;
     if (it->second.in_flight == 0) actors_.erase(it);
   }
 }

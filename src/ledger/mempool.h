@@ -34,7 +34,8 @@ class Mempool {
   std::vector<TxPtr> Take(size_t max);
 
   // The orderer is finished with `txs`: committed (nonces now in state) or
-  // dropped (the actor's later transactions then fail their nonce check).
+  // dropped (the actor's later in-flight transactions then fail their nonce
+  // check, and its next nonce is the dropped one's again).
   void Done(const std::vector<TxPtr>& txs, bool committed);
 
   // Waits until at least `n` are queued, the deadline passes or Close().

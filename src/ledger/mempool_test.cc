@@ -149,11 +149,11 @@ TEST(Mempool, DoneDroppedRewindsTheActorToTheCommittedState) {
   // The actor may resubmit from nonce 1 (the same transaction, even).
   EXPECT_TRUE(m.Add(t1).ok());
   EXPECT_EQ(m.NextNonce(Key(1).public_key()), 2u);
-  // Later Done() calls for the actor's older in-flight transactions clear
-  // their ids. (They also reset the actor's count again, so NextNonce may
-  // briefly under-count the resubmitted t1: the orderer then drops the
-  // duplicate nonce at block time. Not asserted here.)
+  // Dropping the doomed t2 clears its id and keeps the count of the
+  // resubmitted t1 (regression: it used to reset the actor, so NextNonce
+  // under-counted and a clashing nonce was accepted).
   m.Done({t2}, /*committed=*/false);
+  EXPECT_EQ(m.NextNonce(Key(1).public_key()), 2u);
   m.Done({other}, /*committed=*/true);
   EXPECT_FALSE(m.Contains(t2->id()));
   EXPECT_FALSE(m.Contains(other->id()));

@@ -42,30 +42,47 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned 
   if (!overwrite && std::filesystem::exists(path)) {
     return Status::Exists(path + " already exists");
   }
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // A fresh temp file: O_EXCL|O_NOFOLLOW, so nothing planted at a
+  // predictable name (a symlink) is followed or reused.
+  std::string tmp = path + ".tmp.XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return Errno("cannot create", tmp);
-  // open() honours the umask; set the bits we were asked for exactly.
-  if (::fchmod(fd, mode) != 0) {
+  auto fail = [&](const char* what) {
+    Status st = Errno(what, tmp);
     ::close(fd);
-    return Errno("cannot chmod", tmp);
-  }
+    ::unlink(tmp.c_str());
+    return st;
+  };
+  // mkostemp creates 0600; set the bits we were asked for exactly.
+  if (::fchmod(fd, mode) != 0) return fail("cannot chmod");
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      ::close(fd);
-      return Errno("cannot write", tmp);
+      return fail("cannot write");
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return Errno("cannot fsync", tmp);
-  }
+  if (::fsync(fd) != 0) return fail("cannot fsync");
   ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename to", path);
+  if (overwrite) {
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      Status st = Errno("cannot rename to", path);
+      ::unlink(tmp.c_str());
+      return st;
+    }
+  } else {
+    // link() fails if `path` appeared meanwhile: never clobber.
+    int rc = ::link(tmp.c_str(), path.c_str());
+    int err = errno;
+    ::unlink(tmp.c_str());
+    if (rc != 0) {
+      errno = err;
+      if (err == EEXIST) return Status::Exists(path + " already exists");
+      return Errno("cannot link to", path);
+    }
+  }
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -73,6 +73,27 @@ TEST(WriteFileAtomic, OverwriteResetsModeAndLeavesNoTempFile) {
   EXPECT_EQ(files, 1u);
 }
 
+TEST(WriteFileAtomic, DoesNotFollowALinkPlantedAtTheOldTempName) {
+  // Regression: the temp file used to be "<path>.tmp", opened without
+  // O_EXCL/O_NOFOLLOW, so a symlink planted there redirected the write.
+  TempDir dir;
+  const std::string p = dir.file("key");
+  const std::string victim = dir.file("victim");
+  ASSERT_TRUE(WriteFileAtomic(victim, "keep", 0600, false).ok());
+  std::filesystem::create_symlink(victim, p + ".tmp");
+  ASSERT_TRUE(WriteFileAtomic(p, "secret", 0600, false).ok());
+  EXPECT_EQ(*ReadFile(victim), "keep");
+  EXPECT_EQ(*ReadFile(p), "secret");
+  // A refused no-clobber write leaves no temp file behind.
+  EXPECT_EQ(WriteFileAtomic(p, "again", 0600, false).code(), Code::kAlreadyExists);
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 3u);  // key, victim, the planted link
+}
+
 TEST(WriteFileAtomic, WritesBinaryAndEmptyData) {
   TempDir dir;
   std::string bin("\0\x01\xff\n\0", 5);
