@@ -22,6 +22,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "api/http_signature.h"
 #include "codec/varint.h"
 #include "crypto/keyfile.h"
 #include "ledger/transaction.h"
@@ -87,15 +88,23 @@ double VerifyRate(int threads, double seconds) {
   return static_cast<double>(total.load()) / seconds;
 }
 
-struct Sent {
-  Clk::time_point at;
-};
+// RFC 9421 headers for one request (every API request is signed).
+httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& target,
+                        const std::string& body = "") {
+  size_t q = target.find('?');
+  auto h = api::SignRequest(key, method, target.substr(0, q),
+                            q == std::string::npos ? "" : target.substr(q + 1), body,
+                            Clock::System()->NowMs() / 1000, api::NewNonce());
+  return {{"Content-Digest", h.content_digest}, {"Signature-Input", h.signature_input},
+          {"Signature", h.signature}};
+}
 
 int Run(const std::string& node_url, uint64_t txs, int conns,
         size_t batch, double rate, int actors, double verify_seconds) {
   crypto::Init();
   httplib::Client info_client(node_url);
-  auto info = info_client.Get("/v1/info");
+  const SecretKey reader = ActorKey(0);  // an admin of bench-org: may read the chain
+  auto info = info_client.Get("/v1/info", Signed(reader, "GET", "/v1/info"));
   if (!info || info->status != 200) {
     std::fprintf(stderr, "error: cannot reach %s\n", node_url.c_str());
     return 1;
@@ -115,7 +124,8 @@ int Run(const std::string& node_url, uint64_t txs, int conns,
   std::vector<uint64_t> next_nonce;
   for (int i = 0; i < actors; ++i) {
     keys.push_back(ActorKey(i));
-    auto r = info_client.Get("/v1/actors/" + keys.back().public_key().hex() + "/nonce");
+    std::string target = "/v1/actors/" + keys.back().public_key().hex() + "/nonce";
+    auto r = info_client.Get(target, Signed(keys.back(), "GET", target));
     if (!r || r->status != 200) { std::fprintf(stderr, "error: nonce query failed\n"); return 1; }
     next_nonce.push_back(nlohmann::json::parse(r->body)["next_nonce"]);
   }
@@ -182,7 +192,8 @@ int Run(const std::string& node_url, uint64_t txs, int conns,
     uint64_t h = start_height + 1;
     auto idle_since = Clk::now();
     while (committed < txs) {
-      auto r = c.Get("/v1/blocks/" + std::to_string(h) + "?wait_ms=1000");
+      std::string target = "/v1/blocks/" + std::to_string(h) + "?wait_ms=1000";
+      auto r = c.Get(target, Signed(reader, "GET", target));
       auto now = Clk::now();
       if (!r) { std::fprintf(stderr, "follower: %s\n", httplib::to_string(r.error()).c_str()); return; }
       if (r->status == 404) {
@@ -229,7 +240,9 @@ int Run(const std::string& node_url, uint64_t txs, int conns,
           std::lock_guard<std::mutex> lock(mu);
           for (size_t k = i; k < end; ++k) sent_at.emplace(mine[k]->id(), now);
         }
-        auto r = client.Post("/v1/transactions/batch", body, "application/octet-stream");
+        auto r = client.Post("/v1/transactions/batch",
+                             Signed(keys[c % actors], "POST", "/v1/transactions/batch", body), body,
+                             "application/octet-stream");
         if (!r) { std::fprintf(stderr, "sender %d: %s\n", c, httplib::to_string(r.error()).c_str()); return; }
         auto j = nlohmann::json::parse(r->body, nullptr, false);
         uint64_t ok = j.is_object() ? j.value("accepted", 0ul) : 0;

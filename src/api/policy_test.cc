@@ -74,6 +74,7 @@ TEST_F(PolicyTest, OwnTransactionsAndNoncesAreReadableByTheirSigner) {
   EXPECT_TRUE(Authorize(P(5), Operation::kReadOwnTx, About(3)).ok());
   EXPECT_TRUE(Authorize(P(3), Operation::kReadNonce, About(3)).ok());
   EXPECT_FALSE(Authorize(P(2), Operation::kReadNonce, About(3)).ok());
+  EXPECT_TRUE(Authorize(P(5), Operation::kReadNonce, About(3)).ok());
 }
 
 TEST_F(PolicyTest, PatientRecordsAreNotPublic) {

@@ -22,7 +22,14 @@ std::string Param(const httplib::Request& req, const char* name, std::string fal
 }  // namespace
 
 Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options)
-    : chain_(chain), orderer_(orderer), metrics_(metrics), options_(std::move(options)) {
+    : chain_(chain),
+      orderer_(orderer),
+      metrics_(metrics),
+      options_(std::move(options)),
+      authenticator_(Clock::System(), options_.signature_window_s),
+      per_actor_(Clock::System(), options_.requests_per_s_per_actor, 2 * options_.requests_per_s_per_actor),
+      per_address_(Clock::System(), options_.requests_per_s_per_address,
+                   2 * options_.requests_per_s_per_address) {
   chain_->OnCommit([this](const BlockPtr& b) { OnCommit(b); });
 }
 
@@ -73,8 +80,14 @@ thread_local uint64_t t_request_start_us = 0;
 }  // namespace
 
 void Server::Routes() {
-  http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+  http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_request_start_us = Clock::System()->MonotonicUs();
+    // Per address, before the body is read: the cheapest refusal.
+    if (!per_address_.Allow(req.remote_addr)) {
+      metrics_->Counter("carechain_http_refused_total", "reason=\"rate_address\"")++;
+      ReplyError(res, 429, "rate_limited", "too many requests from this address; slow down");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
@@ -118,30 +131,73 @@ void Server::Routes() {
     }
     ReplyJson(res, {{"status", "ok"}, {"height", chain_->head().height}});
   });
-  http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  http_.Get("/metrics", Authed([this](const httplib::Request&, httplib::Response& res, const Principal& c) {
+    if (!Refuse(res, Authorize(c, Operation::kReadMetrics), "policy")) return;
     metrics_->SetGauge("carechain_block_height", static_cast<double>(chain_->head().height));
     metrics_->SetGauge("carechain_mempool_size", static_cast<double>(orderer_->PendingCount()));
     res.set_content(metrics_->Render(), "text/plain; version=0.0.4");
-  });
-  http_.Get("/v1/info", [this](const httplib::Request&, httplib::Response& res) { ReplyJson(res, Info()); });
-  http_.Post("/v1/transactions", [this](const httplib::Request& q, httplib::Response& r) { Submit(q, r); });
+  }));
+  http_.Get("/v1/info", Authed([this](const httplib::Request&, httplib::Response& res, const Principal& c) {
+    if (!Refuse(res, Authorize(c, Operation::kInfo), "policy")) return;
+    ReplyJson(res, Info());
+  }));
+  http_.Post("/v1/transactions", Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) {
+    if (!Refuse(r, Authorize(c, Operation::kSubmit), "policy")) return;
+    Submit(q, r);
+  }));
   http_.Post("/v1/transactions/batch",
-             [this](const httplib::Request& q, httplib::Response& r) { SubmitBatch(q, r); });
+             Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) {
+               if (!Refuse(r, Authorize(c, Operation::kSubmit), "policy")) return;
+               SubmitBatch(q, r);
+             }));
   http_.Get(std::string("/v1/transactions/") + kHex64,
-            [this](const httplib::Request& q, httplib::Response& r) { GetTx(q, r); });
+            Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) { GetTx(q, r, c); }));
   http_.Get(R"(/v1/blocks/(latest|\d{1,19}))",
-            [this](const httplib::Request& q, httplib::Response& r) { GetBlock(q, r); });
+            Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) {
+              if (!Refuse(r, Authorize(c, Operation::kReadChain), "policy")) return;
+              GetBlock(q, r);
+            }));
   http_.Get(std::string("/v1/proofs/") + kHex64,
-            [this](const httplib::Request& q, httplib::Response& r) { GetProof(q, r); });
+            Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) { GetProof(q, r, c); }));
   http_.Get(std::string("/v1/actors/") + kHex64 + "/nonce",
-            [this](const httplib::Request& req, httplib::Response& res) {
+            Authed([this](const httplib::Request& req, httplib::Response& res, const Principal& c) {
               PublicKey k = *PublicKey::FromHex(req.matches[1].str());
+              if (!Refuse(res, Authorize(c, Operation::kReadNonce, {k, {}, ""}), "policy")) return;
               ReplyJson(res, {{"actor", k.hex()}, {"next_nonce", orderer_->NextNonce(k)}});
-            });
+            }));
   http_.Get(R"(/v1/state/([a-z0-9_]{1,32}))",
-            [this](const httplib::Request& q, httplib::Response& r) { GetState(q, r); });
+            Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) {
+              if (!Refuse(r, Authorize(c, Operation::kReadState), "policy")) return;
+              GetState(q, r);
+            }));
   http_.Get(R"(/v1/modules/([a-z0-9_]{1,32})/(.+))",
-            [this](const httplib::Request& q, httplib::Response& r) { ModuleQuery(q, r); });
+            Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) { ModuleQuery(q, r, c); }));
+}
+
+bool Server::Refuse(httplib::Response& res, const Status& s, std::string_view reason) {
+  if (s.ok()) return true;
+  metrics_->Counter("carechain_http_refused_total", "reason=\"" + std::string(reason) + "\"")++;
+  ReplyError(res, s);
+  return false;
+}
+
+httplib::Server::Handler Server::Authed(AuthedHandler h) {
+  return [this, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+    // The signature covers the request target as sent (not URL-decoded).
+    std::string_view target = req.target;
+    size_t q = target.find('?');
+    RequestView view{req.method, target.substr(0, q),
+                     q == std::string_view::npos ? std::string_view() : target.substr(q + 1), req.body,
+                     [&req](std::string_view name) { return req.get_header_value(std::string(name)); }};
+    auto key = authenticator_.Authenticate(view);
+    if (!Refuse(res, key.status(), "unauthenticated")) return;
+    if (!per_actor_.Allow(std::string(AsChars(key->view())))) {
+      metrics_->Counter("carechain_http_refused_total", "reason=\"rate_actor\"")++;
+      ReplyError(res, 429, "rate_limited", "too many requests from this key; slow down");
+      return;
+    }
+    h(req, res, ResolvePrincipal(chain_->store(), *key));
+  };
 }
 
 nlohmann::json Server::Info() const {
@@ -278,9 +334,18 @@ nlohmann::json Server::TxStatus(const TxId& id, bool with_tx) const {
   return j;
 }
 
-void Server::GetTx(const httplib::Request& req, httplib::Response& res) {
+void Server::GetTx(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
   TxId id = *TxId::FromHex(req.matches[1].str());
   nlohmann::json st = TxStatus(id, /*with_tx=*/true);
+  // Chain readers see every transaction; others only their own, and learn
+  // nothing about the existence of the rest.
+  if (!Authorize(caller, Operation::kReadChain).ok()) {
+    std::optional<PublicKey> signer;
+    if (st.contains("tx")) signer = PublicKey::FromHex(st["tx"]["actor"].get<std::string>());
+    if (!signer || !Authorize(caller, Operation::kReadOwnTx, {signer, {}, ""}).ok()) {
+      return ReplyError(res, Status::NotFound("no transaction " + id.hex() + " that this key may read"));
+    }
+  }
   if (st["status"] == "corrupt") return ReplyError(res, Status::Corruption(st["message"]));
   if (st["status"] == "unknown") return ReplyError(res, Status::NotFound("no transaction " + id.hex()));
   ReplyJson(res, st);
@@ -310,7 +375,7 @@ void Server::GetBlock(const httplib::Request& req, httplib::Response& res) {
   ReplyJson(res, (*block)->ToJson(Param(req, "txs") == "full"));
 }
 
-void Server::GetProof(const httplib::Request& req, httplib::Response& res) {
+void Server::GetProof(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
   TxId id = *TxId::FromHex(req.matches[1].str());
   auto loc = chain_->store().FindTx(id);
   if (!loc) return ReplyError(res, Status::NotFound("transaction " + id.hex() + " is not committed"));
@@ -318,6 +383,10 @@ void Server::GetProof(const httplib::Request& req, httplib::Response& res) {
   if (!block.ok()) return ReplyError(res, block.status());
   if (loc->index >= (*block)->txs().size() || (*block)->txs()[loc->index]->id() != id) {
     return ReplyError(res, Status::Corruption("the transaction index points at another transaction"));
+  }
+  const PublicKey signer = (*block)->txs()[loc->index]->body().actor;
+  if (!Authorize(caller, Operation::kReadOwnTx, {signer, {}, ""}).ok()) {
+    return ReplyError(res, Status::NotFound("transaction " + id.hex() + " is not committed"));
   }
   ReplyJson(res, MakeProof(**block, loc->index));
 }
@@ -344,11 +413,26 @@ void Server::GetState(const httplib::Request& req, httplib::Response& res) {
   ReplyJson(res, out);
 }
 
-void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res) {
+void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
   const Module* m = chain_->executor().modules().Find(req.matches[1].str());
   if (!m) return ReplyError(res, Status::NotFound("no module '" + req.matches[1].str() + "'"));
   QueryParams params;
   for (const auto& [k, v] : req.params) params[k] = v;
+  // The policy decides by the query's meaning.
+  const std::string path = req.matches[2].str();
+  Status allowed;
+  if (m->name() == "identity" && (path == "orgs" || path.starts_with("orgs/"))) {
+    allowed = Authorize(caller, Operation::kReadOrgs);
+  } else if (m->name() == "identity" && path.starts_with("actors/")) {
+    auto k = PublicKey::FromHex(path.substr(7));
+    if (!k) return ReplyError(res, Status::Invalid("actor key must be 64 hex digits"));
+    allowed = Authorize(caller, Operation::kReadActor, {k, ResolvePrincipal(chain_->store(), *k), ""});
+  } else if (m->name() == "identity" && path == "actors") {
+    allowed = Authorize(caller, Operation::kListActors, {std::nullopt, {}, params.count("org") ? params["org"] : ""});
+  } else {
+    allowed = Authorize(caller, Operation::kReadChain);
+  }
+  if (!Refuse(res, allowed, "policy")) return;
   auto r = m->Query(req.matches[2].str(), params, chain_->store());
   if (!r.ok()) return ReplyError(res, r.status());
   ReplyJson(res, *r);

@@ -14,7 +14,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include "api/http_signature.h"
+#include "api/limits.h"
 #include "api/metrics.h"
+#include "api/policy.h"
 #include "ledger/chain.h"
 #include "ordering/orderer.h"
 
@@ -26,6 +29,9 @@ struct ApiOptions {
   int threads = 32;
   size_t max_body_bytes = 8 << 20;
   uint64_t max_wait_ms = 30000;  // longest ?wait=commit
+  uint64_t signature_window_s = 60;  // accepted age of a request signature
+  double requests_per_s_per_actor = 1000;  // 0: unlimited
+  double requests_per_s_per_address = 2000;
 };
 
 class Server {
@@ -40,14 +46,21 @@ class Server {
 
  private:
   void Routes();
+  using AuthedHandler =
+      std::function<void(const httplib::Request&, httplib::Response&, const Principal&)>;
+  // Wraps a handler: authenticates the request (RFC 9421), resolves its
+  // signer, applies the per-actor rate limit; refusals are 401/429 JSON.
+  httplib::Server::Handler Authed(AuthedHandler h);
+  // Writes a refusal (401/403/429), counts it and returns false when `s` is not OK.
+  bool Refuse(httplib::Response& res, const Status& s, std::string_view reason);
   Status Admit(const TxPtr& tx);
   void Submit(const httplib::Request& req, httplib::Response& res);
   void SubmitBatch(const httplib::Request& req, httplib::Response& res);
-  void GetTx(const httplib::Request& req, httplib::Response& res);
+  void GetTx(const httplib::Request& req, httplib::Response& res, const Principal& caller);
   void GetBlock(const httplib::Request& req, httplib::Response& res);
-  void GetProof(const httplib::Request& req, httplib::Response& res);
+  void GetProof(const httplib::Request& req, httplib::Response& res, const Principal& caller);
   void GetState(const httplib::Request& req, httplib::Response& res);
-  void ModuleQuery(const httplib::Request& req, httplib::Response& res);
+  void ModuleQuery(const httplib::Request& req, httplib::Response& res, const Principal& caller);
   nlohmann::json TxStatus(const TxId& id, bool with_tx) const;
   nlohmann::json Info() const;
   void OnCommit(const BlockPtr& block);
@@ -60,6 +73,9 @@ class Server {
   std::thread thread_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  RequestAuthenticator authenticator_;
+  RateLimiter per_actor_;
+  RateLimiter per_address_;
 
   std::mutex admitted_mu_;
   std::unordered_map<TxId, uint64_t, DigestHash> admitted_us_;  // GUARDED_BY(admitted_mu_)

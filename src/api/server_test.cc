@@ -9,6 +9,7 @@
 #include "codec/varint.h"
 #include "ledger/proof.h"
 #include "ordering/solo.h"
+#include "testing/signed_client.h"
 #include "testing/test_util.h"
 
 namespace cc::api {
@@ -34,8 +35,9 @@ class ServerTest : public ::testing::Test {
     Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_GT(server_->port(), 0);
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    client_->set_read_timeout(30, 0);
+    // An admin: may submit, read the chain and the metrics.
+    client_ = std::make_unique<testing::SignedClient>("127.0.0.1", server_->port(),
+                                                      f_.net.keys.hospital_admin);
   }
 
   void TearDown() override {
@@ -53,10 +55,10 @@ class ServerTest : public ::testing::Test {
   }
 
   httplib::Result PostJson(const std::string& path, const std::string& body) {
-    return client_->Post(path.c_str(), body, "application/json");
+    return client_->Post(path, body, "application/json");
   }
   httplib::Result PostBinary(const std::string& path, const std::string& body) {
-    return client_->Post(path.c_str(), body, "application/octet-stream");
+    return client_->Post(path, body, "application/octet-stream");
   }
 
   static nlohmann::json Body(const httplib::Result& r) {
@@ -92,7 +94,7 @@ class ServerTest : public ::testing::Test {
   Metrics metrics_;
   std::unique_ptr<SoloOrderer> solo_;
   std::unique_ptr<Server> server_;
-  std::unique_ptr<httplib::Client> client_;
+  std::unique_ptr<testing::SignedClient> client_;
   int next_key_ = 100;
 };
 
@@ -199,8 +201,12 @@ std::string RawRequest(int port, const std::string& request) {
 TEST_F(ServerTest, NoContentTypeMeansJson) {
   TxPtr tx = NewTx();
   const std::string body = tx->ToJson().dump();
+  auto sig = SignRequest(f_.net.keys.hospital_admin, "POST", "/v1/transactions", "wait=commit", body,
+                         Clock::System()->NowMs() / 1000, NewNonce());
   std::string reply = RawRequest(server_->port(),
                                  "POST /v1/transactions?wait=commit HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                 "Content-Digest: " + sig.content_digest + "\r\nSignature-Input: " +
+                                 sig.signature_input + "\r\nSignature: " + sig.signature + "\r\n"
                                  "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
                                  "\r\n\r\n" + body);
   EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
@@ -457,6 +463,56 @@ TEST_F(ServerTest, MetricsCountRequests) {
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("carechain_http_requests_total"), std::string::npos);
   EXPECT_NE(r->body.find("carechain_block_height"), std::string::npos);
+}
+
+
+// Issue 3: every request but /healthz is signed, and refusals are JSON.
+TEST_F(ServerTest, UnsignedBadlySignedAndReplayedRequestsAre401) {
+  testing::SignedClient unsigned_client("127.0.0.1", server_->port(), std::nullopt);
+  ExpectError(unsigned_client.Get("/v1/info"), 401, "unauthenticated", "not signed");
+  EXPECT_EQ(unsigned_client.Get("/healthz")->status, 200);
+
+  auto sig = SignRequest(f_.net.keys.hospital_admin, "GET", "/v1/info", "", "",
+                         Clock::System()->NowMs() / 1000, "replay-nonce-0123456789");
+  httplib::Headers h = {{"Content-Digest", sig.content_digest},
+                        {"Signature-Input", sig.signature_input},
+                        {"Signature", sig.signature}};
+  EXPECT_EQ(unsigned_client.raw().Get("/v1/info", h)->status, 200);
+  ExpectError(unsigned_client.raw().Get("/v1/info", h), 401, "unauthenticated", "nonce already used");
+  // The same headers on another path: the signature does not cover it.
+  auto other = SignRequest(f_.net.keys.hospital_admin, "GET", "/v1/info", "", "",
+                           Clock::System()->NowMs() / 1000, NewNonce());
+  httplib::Headers h2 = {{"Content-Digest", other.content_digest},
+                         {"Signature-Input", other.signature_input},
+                         {"Signature", other.signature}};
+  ExpectError(unsigned_client.raw().Get("/v1/blocks/0", h2), 401, "unauthenticated", "bad request signature");
+  auto old = SignRequest(f_.net.keys.hospital_admin, "GET", "/v1/info", "", "",
+                         Clock::System()->NowMs() / 1000 - 3600, NewNonce());
+  httplib::Headers h3 = {{"Content-Digest", old.content_digest},
+                         {"Signature-Input", old.signature_input},
+                         {"Signature", old.signature}};
+  ExpectError(unsigned_client.raw().Get("/v1/info", h3), 401, "unauthenticated", "expired");
+  EXPECT_GE(metrics_.Counter("carechain_http_refused_total", "reason=\"unauthenticated\"").load(), 4u);
+}
+
+TEST_F(ServerTest, WrongRoleAndUnknownKeysAre403) {
+  testing::SignedClient outsider("127.0.0.1", server_->port(), f_.net.keys.outsider);
+  ExpectError(outsider.Get("/v1/info"), 403, "permission_denied", "not a registered");
+  testing::SignedClient patient("127.0.0.1", server_->port(), f_.net.keys.patient);
+  EXPECT_EQ(patient.Get("/v1/info")->status, 200);
+  ExpectError(patient.Get("/v1/blocks/0"), 403, "permission_denied", "read the chain");
+  ExpectError(patient.Get("/metrics"), 403, "permission_denied");
+  testing::SignedClient pharmacist("127.0.0.1", server_->port(), f_.net.keys.pharmacist);
+  ExpectError(pharmacist.Get("/v1/modules/identity/actors/" + f_.net.keys.patient.public_key().hex()),
+              403, "permission_denied", "patient");
+  // A transaction is readable by its signer, and hidden from other actors.
+  TxPtr tx = NewTx();
+  ASSERT_EQ(PostBinary("/v1/transactions?wait=commit", tx->encoded())->status, 200);
+  testing::SignedClient doctor("127.0.0.1", server_->port(), f_.net.keys.doctor);
+  EXPECT_EQ(doctor.Get("/v1/transactions/" + tx->id().hex())->status, 200);
+  EXPECT_EQ(doctor.Get("/v1/proofs/" + tx->id().hex())->status, 200);
+  ExpectError(patient.Get("/v1/transactions/" + tx->id().hex()), 404, "not_found");
+  ExpectError(patient.Get("/v1/proofs/" + tx->id().hex()), 404, "not_found");
 }
 
 }  // namespace

@@ -40,6 +40,21 @@ Result<std::string> ReadPayload(const std::string& arg) {
   return arg;
 }
 
+// A client signing with the connection's key file (or $CARECHAIN_KEY).
+Result<Client> Connect(const Conn& conn) {
+  std::string path = conn.key_file;
+  if (path.empty()) {
+    const char* env = std::getenv("CARECHAIN_KEY");
+    if (env) path = env;
+  }
+  if (path.empty()) {
+    return Status::Invalid("requests are signed: pass --key FILE (or set CARECHAIN_KEY)");
+  }
+  crypto::Init();
+  CC_ASSIGN_OR_RETURN(SecretKey key, ReadKeyFile(path));
+  return Client(conn.node, key);
+}
+
 }  // namespace
 
 int Keygen(const std::string& out, bool force) {
@@ -61,7 +76,7 @@ int TxSubmit(const SubmitArgs& a) {
   auto canonical = codec::ToCanonicalJson(payload);
   if (!canonical.ok()) return Fail(canonical.status());
 
-  Client client(a.node);
+  Client client(a.node, *key);
   auto info = client.Get("/v1/info");
   if (!info.ok()) return Fail(info.status());
   TxBody body;
@@ -86,26 +101,32 @@ int TxSubmit(const SubmitArgs& a) {
   return 0;
 }
 
-int TxGet(const std::string& node, const std::string& id) {
+int TxGet(const Conn& conn, const std::string& id) {
   if (!TxId::FromHex(id)) return Fail(Status::Invalid("transaction id must be 64 hex digits"));
-  auto r = Client(node).Get("/v1/transactions/" + id);
+  auto c = Connect(conn);
+  if (!c.ok()) return Fail(c.status());
+  auto r = c->Get("/v1/transactions/" + id);
   return r.ok() ? Print(*r) : Fail(r.status());
 }
 
-int BlockGet(const std::string& node, const std::string& height, bool full, const std::string& out) {
+int BlockGet(const Conn& conn, const std::string& height, bool full, const std::string& out) {
+  auto c = Connect(conn);
+  if (!c.ok()) return Fail(c.status());
   if (!out.empty()) {
-    auto raw = Client(node).GetRaw("/v1/blocks/" + height + "?format=binary");
+    auto raw = c->GetRaw("/v1/blocks/" + height + "?format=binary");
     if (!raw.ok()) return Fail(raw.status());
     Status s = WriteFileAtomic(out, *raw, 0644, true);
     return s.ok() ? 0 : Fail(s);
   }
-  auto r = Client(node).Get("/v1/blocks/" + height + (full ? "?txs=full" : ""));
+  auto r = c->Get("/v1/blocks/" + height + (full ? "?txs=full" : ""));
   return r.ok() ? Print(*r) : Fail(r.status());
 }
 
-int ProofGet(const std::string& node, const std::string& id, const std::string& out) {
+int ProofGet(const Conn& conn, const std::string& id, const std::string& out) {
   if (!TxId::FromHex(id)) return Fail(Status::Invalid("transaction id must be 64 hex digits"));
-  auto r = Client(node).Get("/v1/proofs/" + id);
+  auto c = Connect(conn);
+  if (!c.ok()) return Fail(c.status());
+  auto r = c->Get("/v1/proofs/" + id);
   if (!r.ok()) return Fail(r.status());
   if (out.empty()) return Print(*r);
   Status s = WriteFileAtomic(out, r->dump(2) + "\n", 0644, true);
@@ -220,13 +241,17 @@ int DemoInit(const std::string& dir, int port) {
   return Print({{"dir", dir}, {"config", dir + "/node.toml"}, {"keys", dir + "/keys"}});
 }
 
-int Info(const std::string& node) {
-  auto r = Client(node).Get("/v1/info");
+int Info(const Conn& conn) {
+  auto c = Connect(conn);
+  if (!c.ok()) return Fail(c.status());
+  auto r = c->Get("/v1/info");
   return r.ok() ? Print(*r) : Fail(r.status());
 }
 
-int Query(const std::string& node, const std::string& module, const std::string& path) {
-  auto r = Client(node).Get("/v1/modules/" + module + "/" + path);
+int Query(const Conn& conn, const std::string& module, const std::string& path) {
+  auto c = Connect(conn);
+  if (!c.ok()) return Fail(c.status());
+  auto r = c->Get("/v1/modules/" + module + "/" + path);
   return r.ok() ? Print(*r) : Fail(r.status());
 }
 

@@ -7,6 +7,12 @@
 
 namespace cc::cli {
 
+// Where to send requests and which key signs them (RFC 9421).
+struct Conn {
+  std::string node;
+  std::string key_file;  // empty: $CARECHAIN_KEY
+};
+
 struct SubmitArgs {
   std::string node, key_file, module, action, payload;
   uint64_t nonce = 0;  // 0: ask the node
@@ -16,15 +22,15 @@ struct SubmitArgs {
 
 int Keygen(const std::string& out, bool force);
 int TxSubmit(const SubmitArgs& a);
-int TxGet(const std::string& node, const std::string& id);
-int BlockGet(const std::string& node, const std::string& height, bool full, const std::string& out);
-int ProofGet(const std::string& node, const std::string& id, const std::string& out);
+int TxGet(const Conn& conn, const std::string& id);
+int BlockGet(const Conn& conn, const std::string& height, bool full, const std::string& out);
+int ProofGet(const Conn& conn, const std::string& id, const std::string& out);
 int VerifyProofFile(const std::string& file, const std::string& genesis,
                     const std::vector<std::string>& proposers);
 int VerifyData(const std::string& data_dir, const std::string& genesis, bool quick, int threads);
 int RunNode(const std::string& config, bool resync);
 int DemoInit(const std::string& dir, int port);
-int Info(const std::string& node);
-int Query(const std::string& node, const std::string& module, const std::string& path);
+int Info(const Conn& conn);
+int Query(const Conn& conn, const std::string& module, const std::string& path);
 
 }  // namespace cc::cli

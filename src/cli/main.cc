@@ -10,8 +10,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const char* env_node = std::getenv("CARECHAIN_NODE");
   std::string node = env_node ? env_node : "http://127.0.0.1:8080";
-  auto add_node = [&](CLI::App* c) {
+  std::string request_key;
+  auto add_node = [&](CLI::App* c, bool with_key = true) {
     c->add_option("--node", node, "Node API URL (default: $CARECHAIN_NODE or http://127.0.0.1:8080)");
+    if (with_key) c->add_option("--key,-k", request_key, "Key file that signs the requests (default: $CARECHAIN_KEY)");
   };
   int rc = 0;
 
@@ -26,8 +28,8 @@ int main(int argc, char** argv) {
   tx->require_subcommand(1);
   SubmitArgs sa;
   auto* submit = tx->add_subcommand("submit", "Sign a transaction locally and send it to a node");
-  add_node(submit);
-  submit->add_option("--key,-k", sa.key_file, "Signer's key file")->required();
+  add_node(submit, /*with_key=*/false);
+  submit->add_option("--key,-k", sa.key_file, "Signer's key file (signs the transaction and the request)")->required();
   submit->add_option("--module,-m", sa.module, "Module, e.g. identity")->required();
   submit->add_option("--action,-a", sa.action, "Action, e.g. register_actor")->required();
   submit->add_option("--payload,-p", sa.payload, "JSON object, @FILE, or - for stdin")->required();
@@ -39,7 +41,7 @@ int main(int argc, char** argv) {
   auto* txget = tx->add_subcommand("get", "Show a transaction, its status and its block");
   add_node(txget);
   txget->add_option("id", id, "Transaction id (hex)")->required();
-  txget->callback([&] { rc = TxGet(node, id); });
+  txget->callback([&] { rc = TxGet({node, request_key}, id); });
 
   auto* block = app.add_subcommand("block", "Look up blocks");
   block->require_subcommand(1);
@@ -50,13 +52,13 @@ int main(int argc, char** argv) {
   bget->add_option("height", height, "Height or 'latest'")->required();
   bget->add_flag("--full", full, "Include the transactions");
   bget->add_option("--out", out, "Write the binary encoding to this file instead");
-  bget->callback([&] { rc = BlockGet(node, height, full, out); });
+  bget->callback([&] { rc = BlockGet({node, request_key}, height, full, out); });
 
   auto* proof = app.add_subcommand("proof", "Fetch a transaction's inclusion proof");
   add_node(proof);
   proof->add_option("id", id, "Transaction id (hex)")->required();
   proof->add_option("--out,-o", out, "Write the proof to this file");
-  proof->callback([&] { rc = ProofGet(node, id, out); });
+  proof->callback([&] { rc = ProofGet({node, request_key}, id, out); });
 
   auto* vproof = app.add_subcommand("verify-proof", "Check an inclusion proof offline");
   std::string proof_file, genesis;
@@ -94,14 +96,14 @@ int main(int argc, char** argv) {
 
   auto* info = app.add_subcommand("info", "Show the node's chain, head and keys");
   add_node(info);
-  info->callback([&] { rc = Info(node); });
+  info->callback([&] { rc = Info({node, request_key}); });
 
   auto* query = app.add_subcommand("query", "Run a module query, e.g. `query identity actors/<key>`");
   add_node(query);
   std::string module, qpath;
   query->add_option("module", module, "Module")->required();
   query->add_option("path", qpath, "Query path")->required();
-  query->callback([&] { rc = Query(node, module, qpath); });
+  query->callback([&] { rc = Query({node, request_key}, module, qpath); });
 
   CLI11_PARSE(app, argc, argv);
   return rc;

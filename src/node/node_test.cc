@@ -7,6 +7,7 @@
 #include "crypto/keyfile.h"
 #include "ledger/verifier.h"
 #include "node/demo.h"
+#include "testing/signed_client.h"
 #include "testing/test_util.h"
 
 namespace cc::node {
@@ -44,8 +45,7 @@ class NodeTest : public ::testing::Test {
                                {"role", "patient"}}
                     .dump();
     TxPtr tx = Transaction::Sign(b, doctor_);
-    httplib::Client cli("127.0.0.1", node.api_port());
-    cli.set_read_timeout(30, 0);
+    testing::SignedClient cli("127.0.0.1", node.api_port(), doctor_);
     auto r = cli.Post("/v1/transactions?wait=commit", tx->encoded(), "application/octet-stream");
     return r ? r->status : -1;
   }

@@ -15,8 +15,12 @@ import signal
 import subprocess
 import time
 
+import base64
+import secrets
+
 import requests
 from nacl.signing import SigningKey
+from requests.auth import AuthBase
 
 TX_DOMAIN = b"carechain:tx:v1"
 LISTEN_RE = re.compile(rb"carechain node listening on (http://127\.0\.0\.1:(\d+))")
@@ -266,9 +270,18 @@ class Node:
         self.proc.kill()  # SIGKILL
         self.proc.wait(timeout=STOP_TIMEOUT)
 
-    def api(self):
+    def default_signer(self):
+        """The key the test API signs with: an organisation admin (it may read
+        the chain and submit), else the node key."""
+        keys = self.network.keys
+        for name in ["hospital-admin"] + sorted(k for k in keys if "admin" in k) + ["node"]:
+            if name in keys:
+                return keys[name]
+        return None
+
+    def api(self, key="default"):
         assert self.url, "node is not listening"
-        a = Api(self.url)
+        a = Api(self.url, self.default_signer() if key == "default" else key)
         self._apis.append(a)
         return a
 
@@ -349,10 +362,48 @@ class NodeFactory:
 TIMEOUT = (5, 60)  # connect, read
 
 
+def sign_headers(key, method, target, body=b"", created=None, nonce=None):
+    """RFC 9421 headers for a request, as docs/api.md specifies them."""
+    path, _, query = target.partition("?")
+    digest = "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode() + ":"
+    created = int(time.time()) if created is None else created
+    nonce = nonce or secrets.token_urlsafe(16)
+    params = (f'("@method" "@path" "@query" "content-digest");created={created};'
+              f'nonce="{nonce}";keyid="{key.public_hex}";alg="ed25519"')
+    base = (f'"@method": {method}\n"@path": {path}\n"@query": ?{query}\n'
+            f'"content-digest": {digest}\n"@signature-params": {params}')
+    sig = key.sign(base.encode())
+    return {"Content-Digest": digest, "Signature-Input": "sig1=" + params,
+            "Signature": "sig1=:" + base64.b64encode(sig).decode() + ":"}
+
+
+class SignedAuth(AuthBase):
+    """Signs every request of a requests.Session with `key` (None: unsigned)."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __call__(self, r):
+        if self.key is not None:
+            body = r.body or b""
+            if isinstance(body, str):
+                body = body.encode()
+            r.headers.update(sign_headers(self.key, r.method, r.path_url, body))
+        return r
+
+
+def signed_session(key):
+    """A requests.Session whose every request is signed by `key`."""
+    s = requests.Session()
+    s.auth = SignedAuth(key)
+    return s
+
+
 class Api:
-    def __init__(self, url):
+    def __init__(self, url, key=None):
         self.url = url
         self.s = requests.Session()
+        self.s.auth = SignedAuth(key)
 
     def close(self):
         self.s.close()

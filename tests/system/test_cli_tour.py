@@ -60,7 +60,10 @@ def test_tour(cli, node_factory, tmp_path):
     url = node.url
     admin = net.key_path("hospital-admin")
 
-    info = cli.ok_json("info", "--node", url)
+    info = cli.ok_json("info", "--node", url, "--key", admin)
+    # Every request is signed: without a key the CLI says what is missing.
+    r = cli.run("info", "--node", url, env={k: v for k, v in os.environ.items() if k != "CARECHAIN_KEY"})
+    assert r.returncode != 0 and "--key" in r.stderr, r.stderr
     assert info["chain_id"] == net.chain_id and info["height"] == 0
     assert info["max_tx_bytes"] == 65536
 
@@ -98,44 +101,44 @@ def test_tour(cli, node_factory, tmp_path):
     assert rej["status"] == "committed" and rej["result"]["code"] == "already_exists"
 
     # tx get
-    got = cli.ok_json("tx", "get", "--node", url, txid)
+    got = cli.ok_json("tx", "get", "--node", url, "--key", admin, txid)
     assert got["status"] == "committed" and got["height"] == height
     assert got["tx"]["payload"] == json.loads(payload)
     assert got["tx"]["actor"] == net.keys["hospital-admin"].public_hex
     assert got["tx"]["nonce"] == 1
-    r = cli.run("tx", "get", "--node", url, "ab" * 32)
+    r = cli.run("tx", "get", "--node", url, "--key", admin, "ab" * 32)
     assert r.returncode != 0 and "404" in r.stderr
-    r = cli.run("tx", "get", "--node", url, "not-hex")
+    r = cli.run("tx", "get", "--node", url, "--key", admin, "not-hex")
     assert r.returncode != 0
 
     # block get: JSON, full, latest and the binary encoding.
-    blk = cli.ok_json("block", "get", "--node", url, str(height))
+    blk = cli.ok_json("block", "get", "--node", url, "--key", admin, str(height))
     assert blk["header"]["height"] == height and txid in blk["tx_ids"]
     assert blk["hash"] == got["block_hash"]
-    full = cli.ok_json("block", "get", "--node", url, str(height), "--full")
+    full = cli.ok_json("block", "get", "--node", url, "--key", admin, str(height), "--full")
     assert [t["id"] for t in full["transactions"]] == blk["tx_ids"]
-    latest = cli.ok_json("block", "get", "--node", url, "latest")
+    latest = cli.ok_json("block", "get", "--node", url, "--key", admin, "latest")
     assert latest["header"]["height"] == api.info()["height"] >= 3
     binfile = tmp_path / "block.bin"
-    r = cli.run("block", "get", "--node", url, str(height), "--out", binfile)
+    r = cli.run("block", "get", "--node", url, "--key", admin, str(height), "--out", binfile)
     assert r.returncode == 0, r.stderr
     assert binfile.read_bytes() == api.get(f"/v1/blocks/{height}?format=binary").content
     assert bytes.fromhex(txid) and len(binfile.read_bytes()) > 200
-    r = cli.run("block", "get", "--node", url, "999")
+    r = cli.run("block", "get", "--node", url, "--key", admin, "999")
     assert r.returncode != 0 and "404" in r.stderr
 
     # query
-    actor = cli.ok_json("query", "--node", url, "identity", f"actors/{pub}")
+    actor = cli.ok_json("query", "--node", url, "--key", admin, "identity", f"actors/{pub}")
     assert actor["role"] == "provider" and actor["status"] == "active"
     assert actor["registered_by"] == net.keys["hospital-admin"].public_hex
-    orgs = cli.ok_json("query", "--node", url, "identity", "orgs")
+    orgs = cli.ok_json("query", "--node", url, "--key", admin, "identity", "orgs")
     assert sorted(o["id"] for o in orgs) == ["apotheke-am-markt", "st-marien-hospital"]
-    r = cli.run("query", "--node", url, "identity", "actors/" + "00" * 32)
+    r = cli.run("query", "--node", url, "--key", admin, "identity", "actors/" + "00" * 32)
     assert r.returncode != 0
 
     # proof + verify-proof against the genesis' node keys.
     proof_path = tmp_path / "proof.json"
-    r = cli.run("proof", "--node", url, txid, "--out", proof_path)
+    r = cli.run("proof", "--node", url, "--key", admin, txid, "--out", proof_path)
     assert r.returncode == 0, r.stderr
     proof = json.loads(proof_path.read_text())
     assert proof["tx_id"] == txid
@@ -147,7 +150,7 @@ def test_tour(cli, node_factory, tmp_path):
     v = cli.ok_json("verify-proof", proof_path)
     assert v["valid"] is True and v["proposer_trusted"] is False
     # A proof of a transaction that is not committed does not exist.
-    r = cli.run("proof", "--node", url, "cd" * 32)
+    r = cli.run("proof", "--node", url, "--key", admin, "cd" * 32)
     assert r.returncode != 0 and "404" in r.stderr
 
     # A different network's genesis does not trust this chain's node.

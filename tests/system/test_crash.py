@@ -18,7 +18,7 @@ import time
 
 import requests
 
-from cchelpers import Key, batch_body
+from cchelpers import Key, batch_body, signed_session
 
 ROUNDS = int(os.environ.get("CARECHAIN_CRASH_ROUNDS", "22"))
 ORGS = [("org-a", 4), ("org-b", 4), ("org-c", 4)]
@@ -82,7 +82,7 @@ class Load:
 
     def _worker(self, actors, seed):
         rng = random.Random(self.rng.random() + seed)
-        s = requests.Session()
+        s = signed_session(actors[0][0])  # an admin: reads nonces, submits
         try:
             nonces = {k.public_hex: s.get(f"{self.url}/v1/actors/{k.public_hex}/nonce",
                                           timeout=HTTP_TIMEOUT).json()["next_nonce"]
@@ -121,7 +121,7 @@ class Load:
     def _batches(self):
         rng = random.Random(self.rng.random())
         key, org = self.batcher
-        s = requests.Session()
+        s = signed_session(key)
         try:
             nonce = s.get(f"{self.url}/v1/actors/{key.public_hex}/nonce",
                           timeout=HTTP_TIMEOUT).json()["next_nonce"]
@@ -153,7 +153,7 @@ class Load:
             s.close()
 
     def _watch_blocks(self):
-        s = requests.Session()
+        s = signed_session(self.net.keys["node"])  # a node key reads the chain
         h = self.start_height + 1
         try:
             while not self.stop.is_set():
@@ -175,9 +175,9 @@ class Load:
             s.close()
 
 
-def check_committed(url, expected, what):
+def check_committed(url, expected, what, reader):
     """Every txid in `expected` is committed at its recorded height."""
-    s = requests.Session()
+    s = signed_session(reader)
     missing = []
     try:
         for txid, height in expected.items():
@@ -191,9 +191,9 @@ def check_committed(url, expected, what):
                          f"or moved, e.g. {missing[:5]}")
 
 
-def scan_chain(url, head):
+def scan_chain(url, head, reader):
     """{txid: height} of every transaction in blocks 1..head."""
-    s = requests.Session()
+    s = signed_session(reader)
     out = {}
     try:
         for h in range(1, head + 1):
@@ -228,7 +228,7 @@ def test_kill9_under_load_loses_no_committed_transaction(node_factory, cli):
         api = node.api()
         info = api.info()
         assert info["height"] >= max_height, f"{ctx}: head went back from {max_height} to {info['height']}"
-        check_committed(node.url, last_round, ctx)
+        check_committed(node.url, last_round, ctx, net.keys["node"])
 
         load = Load(node.url, net, actors, batcher, rng, info["height"])
         load.start()
@@ -262,11 +262,11 @@ def test_kill9_under_load_loses_no_committed_transaction(node_factory, cli):
     api = node.api()
     info = api.info()
     assert info["height"] >= max_height
-    check_committed(node.url, last_round, f"seed {seed}, final")
+    check_committed(node.url, last_round, f"seed {seed}, final", net.keys["node"])
     # The tx index answers for earlier rounds too (a sample: GETs are slow in Python).
     sample = dict(rng.sample(sorted(recorded.items()), min(2000, len(recorded))))
-    check_committed(node.url, sample, f"seed {seed}, final sample")
-    chain = scan_chain(node.url, info["height"])
+    check_committed(node.url, sample, f"seed {seed}, final sample", net.keys["node"])
+    chain = scan_chain(node.url, info["height"], net.keys["node"])
     lost = [t for t, h in recorded.items() if chain.get(t) != h]
     assert not lost, f"seed {seed}: {len(lost)} committed transactions lost or moved: {lost[:5]}"
     # The load was real: many commits through both paths, some rejections.
