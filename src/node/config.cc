@@ -67,7 +67,8 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   }
   Reader r(t);
   CC_RETURN_IF_ERROR(r.Known({{"node", {"data_dir", "key_file", "genesis"}},
-                              {"api", {"host", "port", "threads", "max_body_bytes", "max_wait_ms"}},
+                              {"api", {"host", "port", "threads", "max_body_bytes", "max_wait_ms", "signature_window_s",
+                                       "requests_per_s_per_actor", "requests_per_s_per_address"}},
                               {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity"}},
                               {"log", {"level"}}}));
   Config c;
@@ -90,6 +91,13 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   c.api.threads = static_cast<int>(threads);
   c.api.max_body_bytes = static_cast<size_t>(body);
   c.api.max_wait_ms = static_cast<uint64_t>(wait);
+  int64_t window = 60, per_actor = 1000, per_address = 2000;
+  CC_RETURN_IF_ERROR(r.Int("api", "signature_window_s", 5, 3600, &window));
+  CC_RETURN_IF_ERROR(r.Int("api", "requests_per_s_per_actor", 0, 1'000'000, &per_actor));
+  CC_RETURN_IF_ERROR(r.Int("api", "requests_per_s_per_address", 0, 1'000'000, &per_address));
+  c.api.signature_window_s = static_cast<uint64_t>(window);
+  c.api.requests_per_s_per_actor = static_cast<double>(per_actor);
+  c.api.requests_per_s_per_address = static_cast<double>(per_address);
   CC_RETURN_IF_ERROR(r.Str("ordering", "backend", &c.ordering));
   if (c.ordering != "solo") {
     return Status::Invalid("config: ordering.backend '" + c.ordering + "' is not available (solo)");
