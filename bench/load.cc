@@ -59,6 +59,8 @@ int Init(const std::string& dir, int actors, int interval_ms, int max_block_txs)
   if (!s.ok()) { std::fprintf(stderr, "error: %s\n", s.message().c_str()); return 1; }
   std::string toml = "[node]\ndata_dir = \"node-data\"\nkey_file = \"keys/node.key\"\n"
                      "genesis = \"genesis.json\"\n[api]\nhost = \"127.0.0.1\"\nport = 0\nthreads = 32\n"
+                     // The driver is one address and few keys: no rate limits.
+                     "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\n"
                      "[ordering]\nbackend = \"solo\"\nmax_block_txs = " + std::to_string(max_block_txs) +
                      "\nblock_interval_ms = " + std::to_string(interval_ms) + "\nmempool_capacity = 1000000\n"
                      "[log]\nlevel = \"warn\"\n";
@@ -282,6 +284,32 @@ int Run(const std::string& node_url, uint64_t txs, int conns,
   return committed == txs ? 0 : 1;
 }
 
+// Read throughput: `conns` keep-alive connections GET `path` for `seconds`,
+// signed by an admin of bench-org or unsigned. Prints requests/s.
+int Reads(const std::string& node_url, const std::string& path, bool sign, int conns, double seconds) {
+  crypto::Init();
+  const SecretKey reader = ActorKey(0);
+  std::atomic<uint64_t> ok{0}, failed{0};
+  auto end = Clk::now() + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> pool;
+  for (int c = 0; c < conns; ++c) {
+    pool.emplace_back([&] {
+      httplib::Client client(node_url);
+      client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);
+      while (Clk::now() < end) {
+        auto r = sign ? client.Get(path, Signed(reader, "GET", path)) : client.Get(path);
+        (r && r->status == 200 ? ok : failed)++;
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  nlohmann::json out = {{"path", path}, {"signed", sign}, {"conns", conns}, {"ok", ok.load()},
+                        {"failed", failed.load()}, {"requests_per_s", static_cast<double>(ok) / seconds}};
+  std::printf("%s\n", out.dump().c_str());
+  return failed == 0 ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace cc::bench
 
@@ -306,7 +334,17 @@ int main(int argc, char** argv) {
   run->add_option("--rate", rate, "Offered tx/s (0 = as fast as possible)");
   run->add_option("--actors", actors, "Actors to use (<= init's)");
   run->add_option("--verify-seconds", verify_seconds, "Seconds per Ed25519 verify measurement (0 = skip)");
+  auto* reads = app.add_subcommand("reads", "Measure read requests/s on keep-alive connections");
+  std::string path = "/v1/info";
+  bool unsigned_reads = false;
+  double seconds = 5;
+  reads->add_option("--node", node);
+  reads->add_option("--path", path, "Path to GET (default /v1/info)");
+  reads->add_flag("--unsigned", unsigned_reads, "Send without request signatures (e.g. /healthz)");
+  reads->add_option("--conns", conns)->check(CLI::Range(1, 256));
+  reads->add_option("--seconds", seconds);
   CLI11_PARSE(app, argc, argv);
+  if (reads->parsed()) return cc::bench::Reads(node, path, !unsigned_reads, conns, seconds);
   if (init->parsed()) return cc::bench::Init(dir, actors, interval, max_block);
   return cc::bench::Run(node, txs, conns, batch, rate, actors, verify_seconds);
 }
