@@ -30,39 +30,49 @@ Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions opti
       per_actor_(Clock::System(), options_.requests_per_s_per_actor, 2 * options_.requests_per_s_per_actor),
       per_address_(Clock::System(), options_.requests_per_s_per_address,
                    2 * options_.requests_per_s_per_address) {
+  if (options_.tls_cert_file.empty()) {
+    http_ = std::make_unique<httplib::Server>();
+  } else {
+    http_ = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(),
+                                                 options_.tls_key_file.c_str());
+  }
   chain_->OnCommit([this](const BlockPtr& b) { OnCommit(b); });
 }
 
 Server::~Server() { Stop(); }
 
 Status Server::Start() {
+  if (!http_->is_valid()) {
+    return Status::Invalid("cannot load the TLS certificate " + options_.tls_cert_file + " and key " +
+                           options_.tls_key_file + " (PEM files, the key matching the certificate)");
+  }
   const int threads = options_.threads;
-  http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http_.set_payload_max_length(options_.max_body_bytes);
-  http_.set_keep_alive_max_count(100000);
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->set_payload_max_length(options_.max_body_bytes);
+  http_->set_keep_alive_max_count(100000);
   // Short: an idle keep-alive connection holds a pool thread, and a stop
   // waits for it to time out.
-  http_.set_keep_alive_timeout(5);
+  http_->set_keep_alive_timeout(5);
   // httplib writes a response's headers and body separately: without
   // TCP_NODELAY, Nagle + the client's delayed ACK add ~40 ms to every
   // request on a kept-alive connection.
-  http_.set_tcp_nodelay(true);
-  http_.set_read_timeout(10, 0);
-  http_.set_write_timeout(10, 0);
+  http_->set_tcp_nodelay(true);
+  http_->set_read_timeout(10, 0);
+  http_->set_write_timeout(10, 0);
   Routes();
   if (options_.port == 0) {
-    port_ = http_.bind_to_any_port(options_.host);
+    port_ = http_->bind_to_any_port(options_.host);
     if (port_ <= 0) return Status::IOError("cannot bind the API to " + options_.host);
   } else {
-    if (!http_.bind_to_port(options_.host, options_.port)) {
+    if (!http_->bind_to_port(options_.host, options_.port)) {
       return Status::IOError("cannot bind the API to " + options_.host + ":" + std::to_string(options_.port));
     }
     port_ = options_.port;
   }
-  thread_ = std::thread([this] { http_.listen_after_bind(); });
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
   // httplib's stop() does nothing until the accept loop runs: wait for it, so
   // that a Stop() right after Start() cannot leave the thread in accept().
-  while (!http_.is_running()) std::this_thread::yield();
+  while (!http_->is_running()) std::this_thread::yield();
   return Status::Ok();
 }
 
@@ -70,7 +80,7 @@ void Server::Stop() {
   if (thread_.joinable()) {
     stopping_ = true;
     chain_->Shutdown();  // release long polls and ?wait=commit requests
-    http_.stop();
+    http_->stop();
     thread_.join();
   }
 }
@@ -80,7 +90,7 @@ thread_local uint64_t t_request_start_us = 0;
 }  // namespace
 
 void Server::Routes() {
-  http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+  http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_request_start_us = Clock::System()->MonotonicUs();
     // Per address, before the body is read: the cheapest refusal.
     if (!per_address_.Allow(req.remote_addr)) {
@@ -90,7 +100,7 @@ void Server::Routes() {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+  http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     if (t_request_start_us != 0) {
       metrics_->request_latency().Observe(
           static_cast<double>(Clock::System()->MonotonicUs() - t_request_start_us) / 1e6);
@@ -102,7 +112,7 @@ void Server::Routes() {
       spdlog::info("{} {} -> {}", req.method, req.path, res.status);
     }
   });
-  http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already wrote a JSON error
     if (res.status == 404) {
       ReplyError(res, 404, "not_found", "no such endpoint: " + req.method + " " + req.path);
@@ -112,7 +122,7 @@ void Server::Routes() {
       ReplyError(res, res.status, "http_error", "request refused with HTTP " + std::to_string(res.status));
     }
   });
-  http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+  http_->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown";
     try {
       std::rethrow_exception(ep);
@@ -124,53 +134,53 @@ void Server::Routes() {
     ReplyError(res, 500, "internal", "internal error");
   });
 
-  http_.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+  http_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     if (!orderer_->healthy()) {
       return ReplyJson(res, {{"status", "failed"}, {"height", chain_->head().height},
                              {"message", "ordering stopped after a failed commit; see the log"}}, 503);
     }
     ReplyJson(res, {{"status", "ok"}, {"height", chain_->head().height}});
   });
-  http_.Get("/metrics", Authed([this](const httplib::Request&, httplib::Response& res, const Principal& c) {
+  http_->Get("/metrics", Authed([this](const httplib::Request&, httplib::Response& res, const Principal& c) {
     if (!Refuse(res, Authorize(c, Operation::kReadMetrics), "policy")) return;
     metrics_->SetGauge("carechain_block_height", static_cast<double>(chain_->head().height));
     metrics_->SetGauge("carechain_mempool_size", static_cast<double>(orderer_->PendingCount()));
     res.set_content(metrics_->Render(), "text/plain; version=0.0.4");
   }));
-  http_.Get("/v1/info", Authed([this](const httplib::Request&, httplib::Response& res, const Principal& c) {
+  http_->Get("/v1/info", Authed([this](const httplib::Request&, httplib::Response& res, const Principal& c) {
     if (!Refuse(res, Authorize(c, Operation::kInfo), "policy")) return;
     ReplyJson(res, Info());
   }));
-  http_.Post("/v1/transactions", Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) {
+  http_->Post("/v1/transactions", Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) {
     if (!Refuse(r, Authorize(c, Operation::kSubmit), "policy")) return;
     Submit(q, r);
   }));
-  http_.Post("/v1/transactions/batch",
+  http_->Post("/v1/transactions/batch",
              Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) {
                if (!Refuse(r, Authorize(c, Operation::kSubmit), "policy")) return;
                SubmitBatch(q, r);
              }));
-  http_.Get(std::string("/v1/transactions/") + kHex64,
+  http_->Get(std::string("/v1/transactions/") + kHex64,
             Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) { GetTx(q, r, c); }));
-  http_.Get(R"(/v1/blocks/(latest|\d{1,19}))",
+  http_->Get(R"(/v1/blocks/(latest|\d{1,19}))",
             Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) {
               if (!Refuse(r, Authorize(c, Operation::kReadChain), "policy")) return;
               GetBlock(q, r);
             }));
-  http_.Get(std::string("/v1/proofs/") + kHex64,
+  http_->Get(std::string("/v1/proofs/") + kHex64,
             Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) { GetProof(q, r, c); }));
-  http_.Get(std::string("/v1/actors/") + kHex64 + "/nonce",
+  http_->Get(std::string("/v1/actors/") + kHex64 + "/nonce",
             Authed([this](const httplib::Request& req, httplib::Response& res, const Principal& c) {
               PublicKey k = *PublicKey::FromHex(req.matches[1].str());
               if (!Refuse(res, Authorize(c, Operation::kReadNonce, {k, {}, ""}), "policy")) return;
               ReplyJson(res, {{"actor", k.hex()}, {"next_nonce", orderer_->NextNonce(k)}});
             }));
-  http_.Get(R"(/v1/state/([a-z0-9_]{1,32}))",
+  http_->Get(R"(/v1/state/([a-z0-9_]{1,32}))",
             Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) {
               if (!Refuse(r, Authorize(c, Operation::kReadState), "policy")) return;
               GetState(q, r);
             }));
-  http_.Get(R"(/v1/modules/([a-z0-9_]{1,32})/(.+))",
+  http_->Get(R"(/v1/modules/([a-z0-9_]{1,32})/(.+))",
             Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) { ModuleQuery(q, r, c); }));
 }
 

@@ -32,6 +32,9 @@ struct ApiOptions {
   uint64_t signature_window_s = 60;  // accepted age of a request signature
   double requests_per_s_per_actor = 1000;  // 0: unlimited
   double requests_per_s_per_address = 2000;
+  // TLS: PEM certificate (chain) and private key; both empty = plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class Server {
@@ -43,6 +46,7 @@ class Server {
   Status Start();
   void Stop();
   int port() const { return port_; }
+  bool tls() const { return !options_.tls_cert_file.empty(); }
 
  private:
   void Routes();
@@ -69,7 +73,7 @@ class Server {
   Orderer* orderer_;
   Metrics* metrics_;
   const ApiOptions options_;
-  httplib::Server http_;
+  std::unique_ptr<httplib::Server> http_;  // an SSLServer when TLS is configured
   std::thread thread_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

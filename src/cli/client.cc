@@ -28,8 +28,10 @@ Result<nlohmann::json> ParseBody(const std::string& body) {
   return j;
 }
 
-httplib::Client Make(const std::string& url) {
+httplib::Client Make(const std::string& url, const std::string& ca_file) {
   httplib::Client c(url);
+  if (!ca_file.empty()) c.set_ca_cert_path(ca_file.c_str());
+  c.enable_server_certificate_verification(true);
   c.set_connection_timeout(5, 0);
   c.set_read_timeout(60, 0);
   c.set_tcp_nodelay(true);
@@ -54,7 +56,7 @@ httplib::Headers SignedHeaders(const std::optional<SecretKey>& key, const std::s
 }  // namespace
 
 Result<std::string> Client::GetRaw(const std::string& path) const {
-  auto c = Make(url_);
+  auto c = Make(url_, ca_file_);
   auto r = c.Get(path, SignedHeaders(key_, "GET", path, ""));
   CC_RETURN_IF_ERROR(FromReply(r, url_));
   return r->body;
@@ -67,7 +69,7 @@ Result<nlohmann::json> Client::Get(const std::string& path) const {
 
 Result<nlohmann::json> Client::Post(const std::string& path, const std::string& body,
                                     const std::string& content_type) const {
-  auto c = Make(url_);
+  auto c = Make(url_, ca_file_);
   auto r = c.Post(path, SignedHeaders(key_, "POST", path, body), body, content_type);
   CC_RETURN_IF_ERROR(FromReply(r, url_));
   return ParseBody(r->body);

@@ -14,8 +14,11 @@ class Client {
  public:
   // `url` is "http://host:port" (or https once TLS lands). With a key, every
   // request is signed (RFC 9421, api/http_signature.h).
-  explicit Client(std::string url, std::optional<SecretKey> key = std::nullopt)
-      : url_(std::move(url)), key_(std::move(key)) {}
+  // For https URLs the server's certificate is verified against `ca_file`
+  // (PEM), or else against the system's CA store.
+  explicit Client(std::string url, std::optional<SecretKey> key = std::nullopt,
+                  std::string ca_file = "")
+      : url_(std::move(url)), key_(std::move(key)), ca_file_(std::move(ca_file)) {}
 
   // Sends a request; a JSON error reply becomes a Status with its message.
   Result<nlohmann::json> Get(const std::string& path) const;
@@ -26,6 +29,7 @@ class Client {
  private:
   std::string url_;
   std::optional<SecretKey> key_;
+  std::string ca_file_;
 };
 
 }  // namespace cc::cli

@@ -40,6 +40,12 @@ Result<std::string> ReadPayload(const std::string& arg) {
   return arg;
 }
 
+std::string CaFile(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("CARECHAIN_CACERT");
+  return env ? env : "";
+}
+
 // A client signing with the connection's key file (or $CARECHAIN_KEY).
 Result<Client> Connect(const Conn& conn) {
   std::string path = conn.key_file;
@@ -52,7 +58,7 @@ Result<Client> Connect(const Conn& conn) {
   }
   crypto::Init();
   CC_ASSIGN_OR_RETURN(SecretKey key, ReadKeyFile(path));
-  return Client(conn.node, key);
+  return Client(conn.node, key, CaFile(conn.ca_file));
 }
 
 }  // namespace
@@ -76,7 +82,7 @@ int TxSubmit(const SubmitArgs& a) {
   auto canonical = codec::ToCanonicalJson(payload);
   if (!canonical.ok()) return Fail(canonical.status());
 
-  Client client(a.node, *key);
+  Client client(a.node, *key, CaFile(a.ca_file));
   auto info = client.Get("/v1/info");
   if (!info.ok()) return Fail(info.status());
   TxBody body;
@@ -221,7 +227,8 @@ int RunNode(const std::string& config_path, bool resync) {
   node::Node n(*config);
   Status s = n.Start(resync);
   if (!s.ok()) return Fail(s);
-  std::printf("carechain node listening on http://%s:%d\n", config->api.host.c_str(), n.api_port());
+  std::printf("carechain node listening on %s://%s:%d\n", n.api_scheme().c_str(),
+              config->api.host.c_str(), n.api_port());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);

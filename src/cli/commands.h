@@ -11,10 +11,11 @@ namespace cc::cli {
 struct Conn {
   std::string node;
   std::string key_file;  // empty: $CARECHAIN_KEY
+  std::string ca_file;   // https: CA certificate(s) to trust; empty: $CARECHAIN_CACERT
 };
 
 struct SubmitArgs {
-  std::string node, key_file, module, action, payload;
+  std::string node, key_file, module, action, payload, ca_file;
   uint64_t nonce = 0;  // 0: ask the node
   bool wait = false;
   bool binary = false;

@@ -10,9 +10,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const char* env_node = std::getenv("CARECHAIN_NODE");
   std::string node = env_node ? env_node : "http://127.0.0.1:8080";
-  std::string request_key;
+  std::string request_key, ca_file;
   auto add_node = [&](CLI::App* c, bool with_key = true) {
     c->add_option("--node", node, "Node API URL (default: $CARECHAIN_NODE or http://127.0.0.1:8080)");
+    c->add_option("--cacert", ca_file, "https: CA certificate(s) to trust, PEM (default: $CARECHAIN_CACERT)");
     if (with_key) c->add_option("--key,-k", request_key, "Key file that signs the requests (default: $CARECHAIN_KEY)");
   };
   int rc = 0;
@@ -36,12 +37,12 @@ int main(int argc, char** argv) {
   submit->add_option("--nonce", sa.nonce, "Nonce (default: ask the node for the next one)");
   submit->add_flag("--wait,-w", sa.wait, "Wait until the transaction is committed");
   submit->add_flag("--binary", sa.binary, "Send the binary encoding instead of JSON");
-  submit->callback([&] { sa.node = node; rc = TxSubmit(sa); });
+  submit->callback([&] { sa.node = node; sa.ca_file = ca_file; rc = TxSubmit(sa); });
   std::string id;
   auto* txget = tx->add_subcommand("get", "Show a transaction, its status and its block");
   add_node(txget);
   txget->add_option("id", id, "Transaction id (hex)")->required();
-  txget->callback([&] { rc = TxGet({node, request_key}, id); });
+  txget->callback([&] { rc = TxGet({node, request_key, ca_file}, id); });
 
   auto* block = app.add_subcommand("block", "Look up blocks");
   block->require_subcommand(1);
@@ -52,13 +53,13 @@ int main(int argc, char** argv) {
   bget->add_option("height", height, "Height or 'latest'")->required();
   bget->add_flag("--full", full, "Include the transactions");
   bget->add_option("--out", out, "Write the binary encoding to this file instead");
-  bget->callback([&] { rc = BlockGet({node, request_key}, height, full, out); });
+  bget->callback([&] { rc = BlockGet({node, request_key, ca_file}, height, full, out); });
 
   auto* proof = app.add_subcommand("proof", "Fetch a transaction's inclusion proof");
   add_node(proof);
   proof->add_option("id", id, "Transaction id (hex)")->required();
   proof->add_option("--out,-o", out, "Write the proof to this file");
-  proof->callback([&] { rc = ProofGet({node, request_key}, id, out); });
+  proof->callback([&] { rc = ProofGet({node, request_key, ca_file}, id, out); });
 
   auto* vproof = app.add_subcommand("verify-proof", "Check an inclusion proof offline");
   std::string proof_file, genesis;
@@ -96,14 +97,14 @@ int main(int argc, char** argv) {
 
   auto* info = app.add_subcommand("info", "Show the node's chain, head and keys");
   add_node(info);
-  info->callback([&] { rc = Info({node, request_key}); });
+  info->callback([&] { rc = Info({node, request_key, ca_file}); });
 
   auto* query = app.add_subcommand("query", "Run a module query, e.g. `query identity actors/<key>`");
   add_node(query);
   std::string module, qpath;
   query->add_option("module", module, "Module")->required();
   query->add_option("path", qpath, "Query path")->required();
-  query->callback([&] { rc = Query({node, request_key}, module, qpath); });
+  query->callback([&] { rc = Query({node, request_key, ca_file}, module, qpath); });
 
   CLI11_PARSE(app, argc, argv);
   return rc;

@@ -68,7 +68,8 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   Reader r(t);
   CC_RETURN_IF_ERROR(r.Known({{"node", {"data_dir", "key_file", "genesis"}},
                               {"api", {"host", "port", "threads", "max_body_bytes", "max_wait_ms", "signature_window_s",
-                                       "requests_per_s_per_actor", "requests_per_s_per_address"}},
+                                       "requests_per_s_per_actor", "requests_per_s_per_address", "tls_cert",
+                                       "tls_key"}},
                               {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity"}},
                               {"log", {"level"}}}));
   Config c;
@@ -98,6 +99,13 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   c.api.signature_window_s = static_cast<uint64_t>(window);
   c.api.requests_per_s_per_actor = static_cast<double>(per_actor);
   c.api.requests_per_s_per_address = static_cast<double>(per_address);
+  CC_RETURN_IF_ERROR(r.Str("api", "tls_cert", &c.api.tls_cert_file));
+  CC_RETURN_IF_ERROR(r.Str("api", "tls_key", &c.api.tls_key_file));
+  if (c.api.tls_cert_file.empty() != c.api.tls_key_file.empty()) {
+    return Status::Invalid("config: api.tls_cert and api.tls_key go together");
+  }
+  c.api.tls_cert_file = Resolve(base_dir, c.api.tls_cert_file);
+  c.api.tls_key_file = Resolve(base_dir, c.api.tls_key_file);
   CC_RETURN_IF_ERROR(r.Str("ordering", "backend", &c.ordering));
   if (c.ordering != "solo") {
     return Status::Invalid("config: ordering.backend '" + c.ordering + "' is not available (solo)");

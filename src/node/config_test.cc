@@ -188,3 +188,26 @@ TEST(Demo, CreatesALoadableConfigGenesisAndKeys) {
 
 }  // namespace
 }  // namespace cc::node
+
+namespace cc::node {
+namespace {
+
+TEST(Config, TlsCertificateAndKeyGoTogetherAndResolveRelativePaths) {
+  const std::string base = "[node]\ndata_dir = \"d\"\nkey_file = \"k\"\ngenesis = \"g\"\n[api]\n";
+  auto both = Config::Parse(base + "tls_cert = \"tls/cert.pem\"\ntls_key = \"/abs/key.pem\"\n", "/etc/cc");
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_EQ(both->api.tls_cert_file, "/etc/cc/tls/cert.pem");
+  EXPECT_EQ(both->api.tls_key_file, "/abs/key.pem");
+  auto plain = Config::Parse(base, "/etc/cc");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->api.tls_cert_file.empty());
+  auto half = Config::Parse(base + "tls_cert = \"c.pem\"\n", "/etc/cc");
+  ASSERT_FALSE(half.ok());
+  EXPECT_NE(half.status().message().find("go together"), std::string::npos);
+  auto limits = Config::Parse(base + "requests_per_s_per_actor = 0\nsignature_window_s = 4\n", "/etc/cc");
+  ASSERT_FALSE(limits.ok());
+  EXPECT_NE(limits.status().message().find("signature_window_s"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cc::node

@@ -97,8 +97,8 @@ Status Node::Start(bool resync) {
   api_ = std::make_unique<api::Server>(chain_.get(), orderer_.get(), metrics_.get(), config_.api);
   CC_RETURN_IF_ERROR(orderer_->Start());
   CC_RETURN_IF_ERROR(api_->Start());
-  spdlog::info("node up: chain '{}' at height {}, API on http://{}:{}", genesis_.chain_id,
-               chain_->head().height, config_.api.host, api_->port());
+  spdlog::info("node up: chain '{}' at height {}, API on {}://{}:{}", genesis_.chain_id,
+               chain_->head().height, api_scheme(), config_.api.host, api_->port());
   return Status::Ok();
 }
 

@@ -21,6 +21,8 @@ class Node {
   Status Start(bool resync);
   void Stop();
   int api_port() const { return api_ ? api_->port() : 0; }
+  // "http" or "https".
+  std::string api_scheme() const { return config_.api.tls_cert_file.empty() ? "http" : "https"; }
 
  private:
   Status CheckOrRepair(bool resync);

@@ -23,7 +23,7 @@ from nacl.signing import SigningKey
 from requests.auth import AuthBase
 
 TX_DOMAIN = b"carechain:tx:v1"
-LISTEN_RE = re.compile(rb"carechain node listening on (http://127\.0\.0\.1:(\d+))")
+LISTEN_RE = re.compile(rb"carechain node listening on (https?://127\.0\.0\.1:(\d+))")
 LDB = shutil.which("ldb") or "/usr/bin/ldb"
 
 # Time limits (seconds). Generous: the suite runs on 2 busy cores.
@@ -143,7 +143,7 @@ def batch_body(raws):
 
 def write_node_toml(path, *, data_dir="node-data", key_file="keys/node.key",
                     genesis="genesis.json", block_interval_ms=10, max_block_txs=2000,
-                    threads=16, log_level="info"):
+                    threads=16, log_level="info", tls_cert=None, tls_key=None):
     text = (
         "[node]\n"
         f'data_dir = "{data_dir}"\n'
@@ -152,7 +152,9 @@ def write_node_toml(path, *, data_dir="node-data", key_file="keys/node.key",
         "[api]\n"
         'host = "127.0.0.1"\n'
         "port = 0\n"
-        f"threads = {threads}\n\n"
+        f"threads = {threads}\n"
+        + (f'tls_cert = "{tls_cert}"\ntls_key = "{tls_key}"\n' if tls_cert else "")
+        + "\n"
         "[ordering]\n"
         'backend = "solo"\n'
         f"max_block_txs = {max_block_txs}\n"
@@ -400,10 +402,13 @@ def signed_session(key):
 
 
 class Api:
-    def __init__(self, url, key=None):
+    def __init__(self, url, key=None, verify=True):
         self.url = url
         self.s = requests.Session()
         self.s.auth = SignedAuth(key)
+        self.s.verify = verify  # https: a CA file, or True for the system store
+        if verify is not True:
+            self.s.trust_env = False  # else $REQUESTS_CA_BUNDLE would override `verify`
 
     def close(self):
         self.s.close()
