@@ -27,6 +27,7 @@ Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions opti
       metrics_(metrics),
       options_(std::move(options)),
       authenticator_(Clock::System(), options_.signature_window_s),
+      concurrent_(options_.max_concurrent_requests_per_address),
       per_actor_(Clock::System(), options_.requests_per_s_per_actor, 2 * options_.requests_per_s_per_actor),
       per_address_(Clock::System(), options_.requests_per_s_per_address,
                    2 * options_.requests_per_s_per_address) {
@@ -87,11 +88,27 @@ void Server::Stop() {
 
 namespace {
 thread_local uint64_t t_request_start_us = 0;
+// The address whose concurrent-request slot this pool thread holds, if any.
+thread_local std::string t_slot_address;
+thread_local bool t_holds_slot = false;
 }  // namespace
 
 void Server::Routes() {
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_request_start_us = Clock::System()->MonotonicUs();
+    if (t_holds_slot) {  // the previous request on this thread ended without the logger
+      concurrent_.Release(t_slot_address);
+      t_holds_slot = false;
+    }
+    // One address may not occupy the whole pool (long polls, ?wait=commit,
+    // slow uploads): a bound on its concurrent requests.
+    if (!concurrent_.Acquire(req.remote_addr)) {
+      metrics_->Counter("carechain_http_refused_total", "reason=\"concurrency\"")++;
+      ReplyError(res, 429, "rate_limited", "too many concurrent requests from this address");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    t_slot_address = req.remote_addr;
+    t_holds_slot = true;
     // Per address, before the body is read: the cheapest refusal.
     if (!per_address_.Allow(req.remote_addr)) {
       metrics_->Counter("carechain_http_refused_total", "reason=\"rate_address\"")++;
@@ -101,6 +118,10 @@ void Server::Routes() {
     return httplib::Server::HandlerResponse::Unhandled;
   });
   http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    if (t_holds_slot) {
+      concurrent_.Release(t_slot_address);
+      t_holds_slot = false;
+    }
     if (t_request_start_us != 0) {
       metrics_->request_latency().Observe(
           static_cast<double>(Clock::System()->MonotonicUs() - t_request_start_us) / 1e6);

@@ -32,6 +32,8 @@ struct ApiOptions {
   uint64_t signature_window_s = 60;  // accepted age of a request signature
   double requests_per_s_per_actor = 1000;  // 0: unlimited
   double requests_per_s_per_address = 2000;
+  // Requests one address may have in progress at once (a share of `threads`).
+  int max_concurrent_requests_per_address = 16;
   // TLS: PEM certificate (chain) and private key; both empty = plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -78,6 +80,7 @@ class Server {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   RequestAuthenticator authenticator_;
+  ConnectionLimiter concurrent_;  // concurrent requests per address
   RateLimiter per_actor_;
   RateLimiter per_address_;
 

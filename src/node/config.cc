@@ -68,7 +68,8 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   Reader r(t);
   CC_RETURN_IF_ERROR(r.Known({{"node", {"data_dir", "key_file", "genesis"}},
                               {"api", {"host", "port", "threads", "max_body_bytes", "max_wait_ms", "signature_window_s",
-                                       "requests_per_s_per_actor", "requests_per_s_per_address", "tls_cert",
+                                       "requests_per_s_per_actor", "requests_per_s_per_address",
+                                       "max_concurrent_requests_per_address", "tls_cert",
                                        "tls_key"}},
                               {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity"}},
                               {"log", {"level"}}}));
@@ -99,6 +100,9 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   c.api.signature_window_s = static_cast<uint64_t>(window);
   c.api.requests_per_s_per_actor = static_cast<double>(per_actor);
   c.api.requests_per_s_per_address = static_cast<double>(per_address);
+  int64_t concurrent = 16;
+  CC_RETURN_IF_ERROR(r.Int("api", "max_concurrent_requests_per_address", 1, 1024, &concurrent));
+  c.api.max_concurrent_requests_per_address = static_cast<int>(concurrent);
   CC_RETURN_IF_ERROR(r.Str("api", "tls_cert", &c.api.tls_cert_file));
   CC_RETURN_IF_ERROR(r.Str("api", "tls_key", &c.api.tls_key_file));
   if (c.api.tls_cert_file.empty() != c.api.tls_key_file.empty()) {

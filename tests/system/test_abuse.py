@@ -145,3 +145,39 @@ def test_rate_limit_per_address_answers_429_json(node_factory):
     body = r.json()
     assert body["code"] == "rate_limited" and "slow down" in body["message"]
     node.stop()
+
+
+def test_one_address_cannot_occupy_the_whole_pool(node_factory):
+    # 16 long polls in progress (the default api.max_concurrent_requests_per_address):
+    # the 17th concurrent request from the same address is refused with 429,
+    # and once the polls return the address is served again.
+    net = node_factory.demo("concurrency")
+    node = node_factory.node(net)
+    head = node.api().info()["height"]
+    started = threading.Barrier(17)
+    results = []
+
+    def poll():
+        api = node.api()
+        started.wait()
+        results.append(api.get(f"/v1/blocks/{head + 100}?wait_ms=3000", timeout=30).status_code)
+
+    polls = [threading.Thread(target=poll) for _ in range(16)]
+    for t in polls:
+        t.start()
+    started.wait()
+    api = node.api()
+    deadline = time.monotonic() + 2.5
+    refused = None
+    while time.monotonic() < deadline:  # the polls reach the server in a few ms
+        r = api.get("/v1/info")
+        if r.status_code == 429:
+            refused = r
+            break
+    for t in polls:
+        t.join()
+    assert refused is not None, "a 17th concurrent request was not refused"
+    assert refused.json()["code"] == "rate_limited" and "concurrent" in refused.json()["message"]
+    assert results == [404] * 16, results  # the polls ended normally (no such block)
+    assert api.get("/v1/info").status_code == 200
+    node.stop()
