@@ -72,7 +72,8 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
                                        "max_concurrent_requests_per_address", "tls_cert",
                                        "tls_key"}},
                               {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity"}},
-                              {"log", {"level"}}}));
+                              {"log", {"level"}},
+                              {"etcd", {"endpoints", "tls_ca", "tls_cert", "tls_key"}}}));
   Config c;
   CC_RETURN_IF_ERROR(r.Str("node", "data_dir", &c.data_dir));
   CC_RETURN_IF_ERROR(r.Str("node", "key_file", &c.key_file));
@@ -124,6 +125,27 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   if (std::find(kLevels.begin(), kLevels.end(), c.log_level) == kLevels.end()) {
     return Status::Invalid("config: log.level must be one of trace, debug, info, warn, error, critical, off");
   }
+  if (auto eps = t["etcd"]["endpoints"]; eps) {
+    if (!eps.is_array()) return Status::Invalid("config: etcd.endpoints must be a list of URLs");
+    for (const auto& e : *eps.as_array()) {
+      auto url = e.value<std::string>();
+      if (!url || !(url->starts_with("http://") || url->starts_with("https://")))
+        return Status::Invalid("config: etcd.endpoints holds something that is not an http(s) URL");
+      c.etcd.endpoints.push_back(*url);
+    }
+  }
+  CC_RETURN_IF_ERROR(r.Str("etcd", "tls_ca", &c.etcd.tls_ca));
+  CC_RETURN_IF_ERROR(r.Str("etcd", "tls_cert", &c.etcd.tls_cert));
+  CC_RETURN_IF_ERROR(r.Str("etcd", "tls_key", &c.etcd.tls_key));
+  if (c.etcd.tls_cert.empty() != c.etcd.tls_key.empty())
+    return Status::Invalid("config: etcd.tls_cert and etcd.tls_key go together");
+  for (const auto& e : c.etcd.endpoints) {
+    if (e.starts_with("https://") && c.etcd.tls_ca.empty())
+      return Status::Invalid("config: https etcd endpoints need etcd.tls_ca");
+  }
+  c.etcd.tls_ca = Resolve(base_dir, c.etcd.tls_ca);
+  c.etcd.tls_cert = Resolve(base_dir, c.etcd.tls_cert);
+  c.etcd.tls_key = Resolve(base_dir, c.etcd.tls_key);
   return c;
 }
 

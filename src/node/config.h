@@ -2,12 +2,22 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "api/server.h"
 #include "ordering/solo.h"
 #include "util/status.h"
 
 namespace cc::node {
+
+// The etcd client of the consortium ordering backend (DESIGN.md §5). Parsed
+// and checked now; used once the etcd orderer exists.
+struct EtcdConfig {
+  std::vector<std::string> endpoints;  // "https://host:2379", ...
+  std::string tls_ca;                  // CA that signed the etcd members' certificates
+  std::string tls_cert;                // this node's client certificate
+  std::string tls_key;                 // and its key
+};
 
 struct Config {
   std::string data_dir;   // RocksDB store lives in <data_dir>/chain
@@ -17,6 +27,7 @@ struct Config {
   std::string ordering = "solo";
   SoloOptions solo;
   std::string log_level = "info";
+  EtcdConfig etcd;
 
   // Parses a config file; relative paths are taken from the file's folder.
   static Result<Config> Load(const std::string& path);

@@ -211,3 +211,27 @@ TEST(Config, TlsCertificateAndKeyGoTogetherAndResolveRelativePaths) {
 
 }  // namespace
 }  // namespace cc::node
+
+namespace cc::node {
+namespace {
+
+TEST(Config, EtcdClientTlsOptionsAreParsedAndChecked) {
+  const std::string base = "[node]\ndata_dir = \"d\"\nkey_file = \"k\"\ngenesis = \"g\"\n[etcd]\n";
+  auto ok = Config::Parse(base + "endpoints = [\"https://10.0.0.1:2379\", \"https://10.0.0.2:2379\"]\n"
+                                 "tls_ca = \"tls/etcd-ca.pem\"\ntls_cert = \"tls/c.pem\"\ntls_key = \"tls/k.pem\"\n",
+                          "/etc/cc");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->etcd.endpoints.size(), 2u);
+  EXPECT_EQ(ok->etcd.tls_ca, "/etc/cc/tls/etcd-ca.pem");
+  EXPECT_EQ(ok->etcd.tls_key, "/etc/cc/tls/k.pem");
+  auto no_ca = Config::Parse(base + "endpoints = [\"https://10.0.0.1:2379\"]\n", "/etc/cc");
+  ASSERT_FALSE(no_ca.ok());
+  EXPECT_NE(no_ca.status().message().find("tls_ca"), std::string::npos);
+  auto bad = Config::Parse(base + "endpoints = [\"10.0.0.1:2379\"]\n", "/etc/cc");
+  EXPECT_FALSE(bad.ok());
+  auto half = Config::Parse(base + "tls_cert = \"c.pem\"\n", "/etc/cc");
+  EXPECT_FALSE(half.ok());
+}
+
+}  // namespace
+}  // namespace cc::node
