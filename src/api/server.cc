@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+
 #include "api/http_util.h"
 #include "codec/varint.h"
 #include "ledger/proof.h"
@@ -88,6 +90,25 @@ void Server::Stop() {
 
 namespace {
 thread_local uint64_t t_request_start_us = 0;
+
+// "/v1/actors/<64 hex>/nonce" -> "/v1/actors/{id}/nonce".
+std::string MaskIds(const std::string& path) {
+  std::string out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = i;
+    while (j < path.size() && std::isxdigit(static_cast<unsigned char>(path[j]))) ++j;
+    if (j - i >= 16) {
+      out += "{id}";
+    } else {
+      out.append(path, i, j - i);
+      if (j < path.size()) out += path[j];
+      ++j;
+    }
+    i = j;
+  }
+  return out.size() > 200 ? out.substr(0, 200) + "..." : out;
+}
 // The address whose concurrent-request slot this pool thread holds, if any.
 thread_local std::string t_slot_address;
 thread_local bool t_holds_slot = false;
@@ -129,8 +150,10 @@ void Server::Routes() {
     }
     metrics_->Counter("carechain_http_requests_total", "status=\"" + std::to_string(res.status) + "\"")++;
     if (res.status >= 400) {
-      // Paths carry keys and ids, never personal data; log the refusal.
-      spdlog::info("{} {} -> {}", req.method, req.path, res.status);
+      // Log every refusal, but not whose: keys and ids in the path are
+      // pseudonymous personal data, so they are masked (and the query and
+      // body are never logged).
+      spdlog::info("{} {} -> {}", req.method, MaskIds(req.path), res.status);
     }
   });
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
