@@ -93,12 +93,8 @@ double VerifyRate(int threads, double seconds) {
 // RFC 9421 headers for one request (every API request is signed).
 httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& target,
                         const std::string& body = "") {
-  size_t q = target.find('?');
-  auto h = api::SignRequest(key, method, target.substr(0, q),
-                            q == std::string::npos ? "" : target.substr(q + 1), body,
-                            Clock::System()->NowMs() / 1000, api::NewNonce());
-  return {{"Content-Digest", h.content_digest}, {"Signature-Input", h.signature_input},
-          {"Signature", h.signature}};
+  auto h = api::SignTarget(key, method, target, body);
+  return {h.begin(), h.end()};
 }
 
 int Run(const std::string& node_url, uint64_t txs, int conns,

@@ -128,6 +128,19 @@ SignedHeaders SignRequest(const SecretKey& key, std::string_view method, std::st
   return h;
 }
 
+std::vector<std::pair<std::string, std::string>> SignTarget(const SecretKey& key,
+                                                            std::string_view method,
+                                                            std::string_view target,
+                                                            std::string_view body) {
+  size_t q = target.find('?');
+  SignedHeaders h = SignRequest(key, method, target.substr(0, q),
+                                q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
+                                body, Clock::System()->NowMs() / 1000, NewNonce());
+  return {{"Content-Digest", h.content_digest},
+          {"Signature-Input", h.signature_input},
+          {"Signature", h.signature}};
+}
+
 Result<PublicKey> RequestAuthenticator::Authenticate(const RequestView& req) {
   std::string input = req.header("signature-input");
   std::string sig_header = req.header("signature");

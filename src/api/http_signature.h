@@ -58,6 +58,14 @@ SignedHeaders SignRequest(const SecretKey& key, std::string_view method, std::st
 // A random nonce of 22 base64url characters.
 std::string NewNonce();
 
+// The three headers, as (name, value) pairs, for a request to `target`
+// (path with optional "?query", as sent), created now with a fresh nonce.
+// Every client (CLI, load driver, tests) signs through this.
+std::vector<std::pair<std::string, std::string>> SignTarget(const SecretKey& key,
+                                                            std::string_view method,
+                                                            std::string_view target,
+                                                            std::string_view body);
+
 // Verifies signed requests. Thread-safe.
 class RequestAuthenticator {
  public:

@@ -3,7 +3,6 @@
 #include <httplib.h>
 
 #include "api/http_signature.h"
-#include "util/env.h"
 
 namespace cc::cli {
 namespace {
@@ -40,17 +39,9 @@ httplib::Client Make(const std::string& url, const std::string& ca_file) {
 
 httplib::Headers SignedHeaders(const std::optional<SecretKey>& key, const std::string& method,
                                const std::string& target, const std::string& body) {
-  httplib::Headers h;
-  if (!key) return h;
-  size_t q = target.find('?');
-  std::string path = target.substr(0, q);
-  std::string query = q == std::string::npos ? "" : target.substr(q + 1);
-  auto s = api::SignRequest(*key, method, path, query, body, Clock::System()->NowMs() / 1000,
-                            api::NewNonce());
-  h.emplace("Content-Digest", s.content_digest);
-  h.emplace("Signature-Input", s.signature_input);
-  h.emplace("Signature", s.signature);
-  return h;
+  if (!key) return {};
+  auto h = api::SignTarget(*key, method, target, body);
+  return {h.begin(), h.end()};
 }
 
 }  // namespace

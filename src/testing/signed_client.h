@@ -9,7 +9,6 @@
 
 #include "api/http_signature.h"
 #include "crypto/keys.h"
-#include "util/env.h"
 
 namespace cc::testing {
 
@@ -30,12 +29,8 @@ class SignedClient {
  private:
   httplib::Headers Sign(const std::string& method, const std::string& target, const std::string& body) {
     if (!key_) return {};
-    size_t q = target.find('?');
-    auto h = api::SignRequest(*key_, method, target.substr(0, q),
-                              q == std::string::npos ? "" : target.substr(q + 1), body,
-                              Clock::System()->NowMs() / 1000, api::NewNonce());
-    return {{"Content-Digest", h.content_digest}, {"Signature-Input", h.signature_input},
-            {"Signature", h.signature}};
+    auto h = api::SignTarget(*key_, method, target, body);
+    return {h.begin(), h.end()};
   }
 
   httplib::Client client_;
