@@ -63,6 +63,10 @@ Status Server::Start() {
   http_->set_read_timeout(10, 0);
   http_->set_write_timeout(10, 0);
   Routes();
+  // Series that exist from the start (a scraper sees zeros, not gaps).
+  metrics_->Counter("carechain_http_requests_total", "status=\"200\"");
+  metrics_->Counter("carechain_tx_admitted_total");
+  metrics_->Counter("carechain_blocks_committed_total");
   if (options_.port == 0) {
     port_ = http_->bind_to_any_port(options_.host);
     if (port_ <= 0) return Status::IOError("cannot bind the API to " + options_.host);
