@@ -160,24 +160,28 @@ def test_one_address_cannot_occupy_the_whole_pool(node_factory):
     def poll():
         api = node.api()
         started.wait()
-        results.append(api.get(f"/v1/blocks/{head + 100}?wait_ms=3000", timeout=30).status_code)
+        results.append(api.get(f"/v1/blocks/{head + 100}?wait_ms=8000", timeout=30).status_code)
 
     polls = [threading.Thread(target=poll) for _ in range(16)]
     for t in polls:
         t.start()
     started.wait()
     api = node.api()
-    deadline = time.monotonic() + 2.5
     refused = None
-    while time.monotonic() < deadline:  # the polls reach the server in a few ms
+    # While the polls are held (8 s), the 17th request must be refused once
+    # all 16 have reached the server (a few ms, longer on a loaded machine).
+    while any(t.is_alive() for t in polls):
         r = api.get("/v1/info")
         if r.status_code == 429:
             refused = r
             break
     for t in polls:
         t.join()
-    assert refused is not None, "a 17th concurrent request was not refused"
-    assert refused.json()["code"] == "rate_limited" and "concurrent" in refused.json()["message"]
-    assert results == [404] * 16, results  # the polls ended normally (no such block)
+    # The 17th request is refused: usually the probe, but a poll that
+    # arrives while a probe is in progress is the 17th just as well.
+    assert refused is not None or 429 in results, "a 17th concurrent request was not refused"
+    if refused is not None:
+        assert refused.json()["code"] == "rate_limited" and "concurrent" in refused.json()["message"]
+    assert set(results) <= {404, 429} and results.count(404) >= 15, results  # polls ended normally
     assert api.get("/v1/info").status_code == 200
     node.stop()
