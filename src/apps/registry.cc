@@ -1,6 +1,7 @@
 #include "apps/registry.h"
 
 #include "apps/identity/identity.h"
+#include "apps/records/records.h"
 
 namespace cc::apps {
 
@@ -8,8 +9,7 @@ void RegisterAll(ModuleRegistry* registry) {
   auto identity = std::make_unique<identity::IdentityModule>();
   registry->SetAuthority(identity.get());
   registry->Add(std::move(identity));
-  // One line per further module, e.g.:
-  // registry->Add(std::make_unique<records::RecordsModule>());
+  registry->Add(std::make_unique<records::RecordsModule>());
 }
 
 }  // namespace cc::apps

@@ -193,7 +193,7 @@ TEST_F(CheckTxTest, WrongChainId) {
 }
 
 TEST_F(CheckTxTest, UnknownModuleOrAction) {
-  Status s = Check(MakeTx(net_.keys.doctor, 1, "records", "add", {{"x", 1}}));
+  Status s = Check(MakeTx(net_.keys.doctor, 1, "nosuchmodule", "add", {{"x", 1}}));
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_NE(s.message().find("unknown module"), std::string::npos);
   s = Check(MakeTx(net_.keys.doctor, 1, "identity", "delete_everything", nlohmann::json::object()));

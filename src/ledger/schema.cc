@@ -25,6 +25,25 @@ PayloadSchema& PayloadSchema::Id(std::string name, bool required) {
   return *this;
 }
 
+PayloadSchema& PayloadSchema::Bool(std::string name, bool required) {
+  fields_.push_back({std::move(name), Kind::kBool, required, 0, 0, {}});
+  return *this;
+}
+PayloadSchema& PayloadSchema::IdList(std::string name, size_t max_items, bool required) {
+  fields_.push_back({std::move(name), Kind::kIdList, required, 1, max_items, {}});
+  return *this;
+}
+PayloadSchema& PayloadSchema::HexList(std::string name, size_t bytes, size_t max_items, bool required) {
+  fields_.push_back({std::move(name), Kind::kHexList, required, max_items, bytes, {}});
+  return *this;
+}
+PayloadSchema& PayloadSchema::Objects(std::string name, PayloadSchema item, size_t max_items, bool required) {
+  Field f{std::move(name), Kind::kObjects, required, 1, max_items, {}};
+  f.item = std::make_shared<const PayloadSchema>(std::move(item));
+  fields_.push_back(std::move(f));
+  return *this;
+}
+
 static bool IsHexLower(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
@@ -82,6 +101,43 @@ Status PayloadSchema::Check(const nlohmann::json& p) const {
       case Kind::kId: {
         if (!v.is_string() || !IsId(v.get<std::string>()))
           return Status::Invalid("field '" + f.name + "' must be 1 to 64 of [a-z0-9._-]");
+        break;
+      }
+      case Kind::kBool:
+        if (!v.is_boolean()) return Status::Invalid("field '" + f.name + "' must be true or false");
+        break;
+      case Kind::kIdList:
+      case Kind::kHexList: {
+        const bool hex = f.kind == Kind::kHexList;
+        const uint64_t max_items = hex ? f.min : f.max;
+        if (!v.is_array() || v.empty() || v.size() > max_items)
+          return Status::Invalid("field '" + f.name + "' must be a list of 1 to " + std::to_string(max_items) +
+                                 " items");
+        std::vector<std::string> seen;
+        for (const auto& e : v) {
+          bool good = e.is_string() && (hex ? e.get_ref<const std::string&>().size() == 2 * f.max &&
+                                                  IsHexLower(e.get_ref<const std::string&>())
+                                            : IsId(e.get_ref<const std::string&>()));
+          if (!good) {
+            return Status::Invalid("field '" + f.name + "' items must be " +
+                                   (hex ? std::to_string(2 * f.max) + " lower-case hex digits"
+                                        : std::string("1 to 64 of [a-z0-9._-]")));
+          }
+          seen.push_back(e.get<std::string>());
+        }
+        std::sort(seen.begin(), seen.end());
+        if (std::adjacent_find(seen.begin(), seen.end()) != seen.end())
+          return Status::Invalid("field '" + f.name + "' lists an item twice");
+        break;
+      }
+      case Kind::kObjects: {
+        if (!v.is_array() || v.empty() || v.size() > f.max)
+          return Status::Invalid("field '" + f.name + "' must be a list of 1 to " + std::to_string(f.max) +
+                                 " objects");
+        for (size_t i = 0; i < v.size(); ++i) {
+          Status s = f.item->Check(v[i]);
+          if (!s.ok()) return Status::Invalid(f.name + "[" + std::to_string(i) + "]: " + s.message());
+        }
         break;
       }
     }

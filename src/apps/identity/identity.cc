@@ -49,6 +49,12 @@ std::optional<Actor> LookupActor(const StateReader& state, const PublicKey& key)
   return Actor{j->value("org", ""), j->value("role", ""), j->value("status", "") == "active"};
 }
 
+std::optional<std::string> NodeOrg(const StateReader& state, const PublicKey& key) {
+  auto j = ReadJson(state, NodeKey(key));
+  if (!j || !j->is_object()) return std::nullopt;
+  return j->value("org", "");
+}
+
 IdentityModule::IdentityModule() {
   register_.Hex("key", 32).Id("org").Enum("role", kRoles);
   revoke_.Hex("key", 32).String("reason", 200, /*required=*/false);
@@ -190,7 +196,7 @@ Status IdentityModule::InitGenesis(const nlohmann::json& g, Overlay& state) cons
 
 bool IdentityModule::IsActive(const StateReader& state, const PublicKey& key) const {
   auto a = LookupActor(state, key);
-  return a && a->active;
+  return (a && a->active) || IsProposer(state, key);
 }
 
 bool IdentityModule::IsProposer(const StateReader& state, const PublicKey& key) const {

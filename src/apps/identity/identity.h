@@ -37,6 +37,8 @@ struct Actor {
 // Reads an actor record; nullopt if the key was never registered.
 std::optional<Actor> LookupActor(const StateReader& state, const PublicKey& key);
 std::string ActorKey(const PublicKey& key);
+// The organisation of a node key named in genesis; nullopt for other keys.
+std::optional<std::string> NodeOrg(const StateReader& state, const PublicKey& key);
 
 class IdentityModule : public Module, public ActorAuthority {
  public:
@@ -48,6 +50,8 @@ class IdentityModule : public Module, public ActorAuthority {
   Result<nlohmann::json> Query(std::string_view path, const QueryParams& params,
                                const StateReader& state) const override;
 
+  // Active actors and the network's node keys (a custodian's node signs
+  // record pointers, access logs and erasure receipts).
   bool IsActive(const StateReader& state, const PublicKey& key) const override;
   bool IsProposer(const StateReader& state, const PublicKey& key) const override;
 

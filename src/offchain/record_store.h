@@ -1,0 +1,78 @@
+// The custodian's off-chain record store: one interface, two engines
+// (SQLite embedded, PostgreSQL in production).
+//
+// A record is kept in two rows, so that destroying the key alone makes every
+// copy of the ciphertext (backups included) unreadable (crypto-shredding):
+//   record_content(id, media_type, ciphertext)   ciphertext sealed under the record key
+//   record_keys(id, sealed_key, salt)            record key sealed under the store's master key
+// Nothing in the store is personal data in clear; sealing and unsealing are
+// the gatekeeper's job (offchain/gatekeeper), the store only keeps bytes.
+//
+// The outbox holds what the custodian still owes the chain (access entries,
+// erasure receipts): an entry is added in the same store transaction as the
+// act it reports and removed once the chain has committed it, so a crash
+// between the two loses nothing (a committed entry may be sent twice; the
+// records module ignores duplicates).
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace cc::offchain {
+
+struct StoredRecord {
+  std::string id;          // the record id (32 lower-case hex digits)
+  std::string media_type;  // e.g. "text/plain", "application/fhir+json"
+  std::string ciphertext;  // nonce || XChaCha20-Poly1305(content)
+  std::string sealed_key;  // nonce || XChaCha20-Poly1305(record key) under the master key
+  std::string salt;        // 32 bytes: the key of the salted content hash on chain
+  bool operator==(const StoredRecord&) const = default;
+};
+
+struct OutboxEntry {
+  std::string id;       // unique (32 lower-case hex digits)
+  std::string kind;     // "access" or "erasure"
+  std::string payload;  // canonical JSON, as it goes into the transaction
+  bool operator==(const OutboxEntry&) const = default;
+};
+
+class RecordStore {
+ public:
+  virtual ~RecordStore() = default;
+
+  // Stores a new record. kAlreadyExists if the id is taken.
+  [[nodiscard]] virtual Status Put(const StoredRecord& record) = 0;
+  // kNotFound if there is no such record (never stored, or erased).
+  [[nodiscard]] virtual Result<StoredRecord> Get(std::string_view id) const = 0;
+  // Destroys the record's ciphertext, key and salt so that they cannot be
+  // recovered from the store's files (SQLite secure_delete and a WAL
+  // checkpoint; PostgreSQL VACUUM), and adds `receipt` to the outbox in the
+  // same transaction. kNotFound (and no outbox entry) if there is no record.
+  [[nodiscard]] virtual Status Erase(std::string_view id, const OutboxEntry& receipt) = 0;
+
+  // Adds entries to the outbox (one transaction). kAlreadyExists if an id is taken.
+  [[nodiscard]] virtual Status AddOutbox(const std::vector<OutboxEntry>& entries) = 0;
+  // The oldest `limit` entries, oldest first.
+  [[nodiscard]] virtual Result<std::vector<OutboxEntry>> ListOutbox(size_t limit) const = 0;
+  // Removes entries by id; ids not present are ignored.
+  [[nodiscard]] virtual Status RemoveOutbox(const std::vector<std::string>& ids) = 0;
+
+  // "sqlite" or "postgres".
+  virtual std::string_view engine() const = 0;
+};
+
+// Opens (creating if needed) the SQLite store at `path`.
+Result<std::unique_ptr<RecordStore>> OpenSqliteStore(const std::string& path);
+// Connects to PostgreSQL (libpq connection string, e.g.
+// "host=127.0.0.1 port=5432 dbname=carechain user=carechain") and creates
+// the tables if needed. `pool` connections are opened.
+Result<std::unique_ptr<RecordStore>> OpenPostgresStore(const std::string& conninfo, int pool = 4);
+
+}  // namespace cc::offchain
