@@ -73,6 +73,19 @@ Status Authorize(const Principal& c, Operation op, const Resource& r) {
         return r.org == c.org ? Status::Ok() : Deny("admins list the actors of their own organisation (org=" + c.org + ")");
       }
       return Deny("listing actors is for nodes, admins, auditors and regulators");
+    case Operation::kPublishRecord:
+      return c.active && c.role == "provider" && c.org == r.org
+                 ? Status::Ok()
+                 : Deny("records are stored by providers of the custodian organisation (" + r.org + ")");
+    case Operation::kFetchRecord:
+      return c.active ? Status::Ok() : Deny("records are read by registered actors");
+    case Operation::kReadPatientData:
+      if (self) return Status::Ok();
+      return c.node || (c.active && IsOneOf(c.role, {"auditor", "regulator"}))
+                 ? Status::Ok()
+                 : Deny("a patient's records, consents and access log are readable by the patient, nodes and auditors");
+    case Operation::kEraseRecord:
+      return self ? Status::Ok() : Deny("only the record's patient may ask for its erasure");
   }
   return Deny("unknown operation");
 }

@@ -37,6 +37,10 @@ enum class Operation {
   kReadActor,     // identity actors/<subject>
   kListActors,    // identity actors?org=
   kReadOrgs,      // identity orgs, orgs/<id>
+  kPublishRecord, // POST /v1/records: a provider of the custodian (`org` = the node's organisation)
+  kFetchRecord,   // GET /v1/records/<id>/content: an actor; the consent decision follows
+  kReadPatientData,  // a patient's records, consents, access log (`subject` = the patient)
+  kEraseRecord,   // POST /v1/records/<id>/erasure (`subject` = the record's patient)
 };
 
 struct Resource {

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "api/http_util.h"
+#include "codec/canonical_json.h"
 #include "codec/varint.h"
 #include "ledger/proof.h"
 
@@ -23,11 +24,13 @@ std::string Param(const httplib::Request& req, const char* name, std::string fal
 
 }  // namespace
 
-Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options)
+Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options,
+               offchain::Gatekeeper* gatekeeper)
     : chain_(chain),
       orderer_(orderer),
       metrics_(metrics),
       options_(std::move(options)),
+      gatekeeper_(gatekeeper),
       authenticator_(Clock::System(), options_.signature_window_s),
       concurrent_(options_.max_concurrent_requests_per_address),
       per_actor_(Clock::System(), options_.requests_per_s_per_actor, 2 * options_.requests_per_s_per_actor),
@@ -230,6 +233,7 @@ void Server::Routes() {
             }));
   http_->Get(R"(/v1/modules/([a-z0-9_]{1,32})/(.+))",
             Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) { ModuleQuery(q, r, c); }));
+  RecordRoutes();
 }
 
 bool Server::Refuse(httplib::Response& res, const Status& s, std::string_view reason) {
@@ -331,17 +335,35 @@ void Server::Submit(const httplib::Request& req, httplib::Response& res) {
   Status s = Admit(*tx);
   if (!s.ok()) return ReplyError(res, s);
   const TxId id = (*tx)->id();
-  if (WantsWait(req)) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.max_wait_ms);
-    uint64_t seen = chain_->head().height;
-    while (!stopping_ && !chain_->store().FindTx(id) && orderer_->IsPending(id) &&
-           std::chrono::steady_clock::now() < deadline) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      seen = chain_->WaitForHeight(seen + 1, std::min(left, std::chrono::milliseconds(200)));
-    }
-  }
+  if (WantsWait(req)) WaitCommitted(id);
   nlohmann::json st = TxStatus(id, /*with_tx=*/false);
   ReplyJson(res, st, st["status"] == "committed" ? 200 : 202);
+}
+
+bool Server::WaitCommitted(const TxId& id) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.max_wait_ms);
+  uint64_t seen = chain_->head().height;
+  while (!stopping_ && !chain_->store().FindTx(id) && orderer_->IsPending(id) &&
+         std::chrono::steady_clock::now() < deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    seen = chain_->WaitForHeight(seen + 1, std::min(left, std::chrono::milliseconds(200)));
+  }
+  return chain_->store().FindTx(id).has_value();
+}
+
+Result<TxId> Server::SubmitAsNode(std::string_view module, std::string_view action,
+                                  const nlohmann::json& payload) {
+  CC_ASSIGN_OR_RETURN(std::string canonical, codec::ToCanonicalJson(payload));
+  std::lock_guard<std::mutex> lock(node_submit_mu_);
+  TxBody b;
+  b.chain_id = chain_->executor().genesis().chain_id;
+  b.nonce = orderer_->NextNonce(chain_->node_key());
+  b.module = std::string(module);
+  b.action = std::string(action);
+  b.payload = std::move(canonical);
+  TxPtr tx = chain_->SignAsNode(std::move(b));
+  CC_RETURN_IF_ERROR(Admit(tx));
+  return tx->id();
 }
 
 // Body: a sequence of (varint length, encoded transaction). Each is admitted

@@ -19,6 +19,7 @@
 #include "api/metrics.h"
 #include "api/policy.h"
 #include "ledger/chain.h"
+#include "offchain/gatekeeper.h"
 #include "ordering/orderer.h"
 
 namespace cc::api {
@@ -39,16 +40,22 @@ struct ApiOptions {
   std::string tls_key_file;
 };
 
-class Server {
+class Server : public offchain::NodeSubmitter {
  public:
-  Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options);
-  ~Server();
+  // `gatekeeper` (optional) serves the custodian's records (api/records_routes.cc).
+  Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options,
+         offchain::Gatekeeper* gatekeeper = nullptr);
+  ~Server() override;
 
   // Binds and starts serving on a background thread.
   Status Start();
   void Stop();
   int port() const { return port_; }
   bool tls() const { return !options_.tls_cert_file.empty(); }
+
+  // Signs with the node key under its next nonce and admits the transaction.
+  Result<TxId> SubmitAsNode(std::string_view module, std::string_view action,
+                            const nlohmann::json& payload) override;
 
  private:
   void Routes();
@@ -70,11 +77,23 @@ class Server {
   nlohmann::json TxStatus(const TxId& id, bool with_tx) const;
   nlohmann::json Info() const;
   void OnCommit(const BlockPtr& block);
+  // Waits (up to max_wait_ms) while `id` is pending; true once committed.
+  bool WaitCommitted(const TxId& id);
+
+  // Records and consent (api/records_routes.cc).
+  void RecordRoutes();
+  void PublishRecord(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void FetchRecord(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void EraseRecord(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void GetRecord(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void PatientData(const httplib::Request& req, httplib::Response& res, const Principal& caller);
 
   Chain* chain_;
   Orderer* orderer_;
   Metrics* metrics_;
   const ApiOptions options_;
+  offchain::Gatekeeper* gatekeeper_;
+  std::mutex node_submit_mu_;  // orders the node's own nonces
   std::unique_ptr<httplib::Server> http_;  // an SSLServer when TLS is configured
   std::thread thread_;
   int port_ = 0;

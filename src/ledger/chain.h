@@ -50,6 +50,12 @@ class Chain {
   const ChainStore& store() const { return *store_; }
   const Executor& executor() const { return *executor_; }
   const PublicKey node_key() const { return node_key_.public_key(); }
+  // Signs a transaction of the node itself (a custodian's access log,
+  // erasure receipts). Sets body.actor to the node key.
+  TxPtr SignAsNode(TxBody body) const {
+    body.actor = node_key_.public_key();
+    return Transaction::Sign(std::move(body), node_key_);
+  }
 
  private:
   Status Commit(const BlockPtr& block, const BlockExecution& e);

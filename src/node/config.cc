@@ -73,7 +73,9 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
                                        "tls_key"}},
                               {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity"}},
                               {"log", {"level"}},
-                              {"etcd", {"endpoints", "tls_ca", "tls_cert", "tls_key"}}}));
+                              {"etcd", {"endpoints", "tls_ca", "tls_cert", "tls_key"}},
+                              {"offchain", {"engine", "sqlite_path", "postgres", "postgres_pool", "master_key",
+                                            "flush_interval_ms"}}}));
   Config c;
   CC_RETURN_IF_ERROR(r.Str("node", "data_dir", &c.data_dir));
   CC_RETURN_IF_ERROR(r.Str("node", "key_file", &c.key_file));
@@ -146,6 +148,22 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   c.etcd.tls_ca = Resolve(base_dir, c.etcd.tls_ca);
   c.etcd.tls_cert = Resolve(base_dir, c.etcd.tls_cert);
   c.etcd.tls_key = Resolve(base_dir, c.etcd.tls_key);
+  OffchainConfig& o = c.offchain;
+  CC_RETURN_IF_ERROR(r.Str("offchain", "engine", &o.engine));
+  if (o.engine != "sqlite" && o.engine != "postgres" && o.engine != "none")
+    return Status::Invalid("config: offchain.engine must be sqlite, postgres or none");
+  CC_RETURN_IF_ERROR(r.Str("offchain", "sqlite_path", &o.sqlite_path));
+  CC_RETURN_IF_ERROR(r.Str("offchain", "postgres", &o.postgres));
+  CC_RETURN_IF_ERROR(r.Str("offchain", "master_key", &o.master_key));
+  int64_t pool = 4, flush = 200;
+  CC_RETURN_IF_ERROR(r.Int("offchain", "postgres_pool", 1, 256, &pool));
+  CC_RETURN_IF_ERROR(r.Int("offchain", "flush_interval_ms", 10, 60000, &flush));
+  o.postgres_pool = static_cast<int>(pool);
+  o.flush_interval_ms = static_cast<uint64_t>(flush);
+  if (o.engine == "postgres" && o.postgres.empty())
+    return Status::Invalid("config: offchain.engine = \"postgres\" needs offchain.postgres (a libpq connection string)");
+  o.sqlite_path = o.sqlite_path.empty() ? c.data_dir + "/offchain/records.db" : Resolve(base_dir, o.sqlite_path);
+  o.master_key = o.master_key.empty() ? c.data_dir + "/offchain/master.key" : Resolve(base_dir, o.master_key);
   return c;
 }
 

@@ -19,6 +19,16 @@ struct EtcdConfig {
   std::string tls_key;                 // and its key
 };
 
+// The custodian's off-chain record store (docs/operations.md).
+struct OffchainConfig {
+  std::string engine = "sqlite";  // "sqlite", "postgres" or "none"
+  std::string sqlite_path;        // default <data_dir>/offchain/records.db
+  std::string postgres;           // libpq connection string (engine = "postgres")
+  int postgres_pool = 4;
+  std::string master_key;         // default <data_dir>/offchain/master.key
+  uint64_t flush_interval_ms = 200;
+};
+
 struct Config {
   std::string data_dir;   // RocksDB store lives in <data_dir>/chain
   std::string key_file;   // the node's Ed25519 key (proposer signatures)
@@ -28,6 +38,7 @@ struct Config {
   SoloOptions solo;
   std::string log_level = "info";
   EtcdConfig etcd;
+  OffchainConfig offchain;
 
   // Parses a config file; relative paths are taken from the file's folder.
   static Result<Config> Load(const std::string& path);

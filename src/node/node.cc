@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "apps/identity/identity.h"
 #include "apps/registry.h"
 #include "crypto/keyfile.h"
 #include "ledger/verifier.h"
@@ -93,10 +94,13 @@ Status Node::Start(bool resync) {
   if (existing) CC_RETURN_IF_ERROR(CheckOrRepair(resync));
   CC_RETURN_IF_ERROR(chain_->Open());
   metrics_ = std::make_unique<Metrics>();
+  CC_RETURN_IF_ERROR(OpenOffchain(identity::NodeOrg(*store_, key.public_key()).value_or("")));
   orderer_ = std::make_unique<SoloOrderer>(chain_.get(), config_.solo);
-  api_ = std::make_unique<api::Server>(chain_.get(), orderer_.get(), metrics_.get(), config_.api);
+  api_ = std::make_unique<api::Server>(chain_.get(), orderer_.get(), metrics_.get(), config_.api,
+                                       gatekeeper_.get());
   CC_RETURN_IF_ERROR(orderer_->Start());
   CC_RETURN_IF_ERROR(api_->Start());
+  if (gatekeeper_) gatekeeper_->Start(api_.get());
   spdlog::info("node up: chain '{}' at height {}, API on {}://{}:{}", genesis_.chain_id,
                chain_->head().height, api_scheme(), config_.api.host, api_->port());
   return Status::Ok();
@@ -135,8 +139,32 @@ Status Node::CheckOrRepair(bool resync) {
   return Status::Ok();
 }
 
+Status Node::OpenOffchain(const std::string& org) {
+  const OffchainConfig& o = config_.offchain;
+  if (o.engine == "none") return Status::Ok();
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(o.master_key).parent_path(), ec);
+  if (o.engine == "sqlite") {
+    std::filesystem::create_directories(std::filesystem::path(o.sqlite_path).parent_path(), ec);
+    CC_ASSIGN_OR_RETURN(records_, offchain::OpenSqliteStore(o.sqlite_path));
+  } else {
+    CC_ASSIGN_OR_RETURN(records_, offchain::OpenPostgresStore(o.postgres, o.postgres_pool));
+  }
+  CC_ASSIGN_OR_RETURN(AeadKey master, offchain::LoadOrCreateMasterKey(o.master_key));
+  offchain::GatekeeperOptions g;
+  g.org = org;
+  g.flush_interval_ms = o.flush_interval_ms;
+  gatekeeper_ = std::make_unique<offchain::Gatekeeper>(records_.get(), &chain_->store(), std::move(master), g,
+                                                       Clock::System());
+  offchain::Gatekeeper* gk = gatekeeper_.get();
+  chain_->OnCommit([gk](const BlockPtr& b) { gk->OnCommit(b); });
+  spdlog::info("off-chain store: {} (custodian '{}')", records_->engine(), org);
+  return Status::Ok();
+}
+
 void Node::Stop() {
   if (api_) api_->Stop();
+  if (gatekeeper_) gatekeeper_->Stop();
   if (orderer_) orderer_->Stop();
   api_.reset();
   orderer_.reset();

@@ -26,6 +26,8 @@ class Node {
 
  private:
   Status CheckOrRepair(bool resync);
+  // Opens the off-chain store and the gatekeeper (none if the engine is "none").
+  Status OpenOffchain(const std::string& org);
 
   Config config_;
   Genesis genesis_;
@@ -35,6 +37,8 @@ class Node {
   std::unique_ptr<Chain> chain_;
   std::unique_ptr<SoloOrderer> orderer_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<offchain::RecordStore> records_;
+  std::unique_ptr<offchain::Gatekeeper> gatekeeper_;
   std::unique_ptr<api::Server> api_;
 };
 

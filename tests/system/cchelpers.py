@@ -143,7 +143,8 @@ def batch_body(raws):
 
 def write_node_toml(path, *, data_dir="node-data", key_file="keys/node.key",
                     genesis="genesis.json", block_interval_ms=10, max_block_txs=2000,
-                    threads=16, log_level="info", tls_cert=None, tls_key=None):
+                    threads=16, log_level="info", tls_cert=None, tls_key=None,
+                    offchain_engine=None, postgres=None, flush_interval_ms=None):
     text = (
         "[node]\n"
         f'data_dir = "{data_dir}"\n'
@@ -161,6 +162,14 @@ def write_node_toml(path, *, data_dir="node-data", key_file="keys/node.key",
         f"block_interval_ms = {block_interval_ms}\n\n"
         "[log]\n"
         f'level = "{log_level}"\n')
+    if offchain_engine or flush_interval_ms:
+        text += "\n[offchain]\n"
+        if offchain_engine:
+            text += f'engine = "{offchain_engine}"\n'
+        if postgres:
+            text += f'postgres = "{postgres}"\n'
+        if flush_interval_ms:
+            text += f"flush_interval_ms = {flush_interval_ms}\n"
     with open(path, "w") as f:
         f.write(text)
 
@@ -423,6 +432,13 @@ class Api:
 
     def info(self):
         return self.get_json("/v1/info")
+
+    def post_json(self, path, body, **kw):
+        return self.s.post(self.url + path, data=json.dumps(body), headers={"Content-Type": "application/json"},
+                           timeout=kw.pop("timeout", TIMEOUT), **kw)
+
+    def post(self, path, **kw):
+        return self.s.post(self.url + path, timeout=kw.pop("timeout", TIMEOUT), **kw)
 
     def next_nonce(self, pubhex):
         return self.get_json(f"/v1/actors/{pubhex}/nonce")["next_nonce"]

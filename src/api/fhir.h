@@ -1,0 +1,23 @@
+// FHIR R4 JSON views of the records module's state, for hospital systems
+// (docs/api.md lists the mappings). Pure functions of the stored JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace cc::api::fhir {
+
+// A record pointer (records/<rid> query, "id" set) as a DocumentReference.
+nlohmann::json DocumentReference(const nlohmann::json& record);
+// A consent (consents/<cid> query, "id" set) as a Consent.
+nlohmann::json Consent(const nlohmann::json& consent);
+// An access entry of `patient`'s log as an AuditEvent.
+nlohmann::json AuditEvent(const nlohmann::json& entry, const std::string& patient);
+// A searchset Bundle of `resources`.
+nlohmann::json Bundle(std::vector<nlohmann::json> resources);
+
+// "2026-11-25T17:18:14.123Z" for milliseconds since the epoch (UTC).
+std::string Instant(uint64_t ms);
+
+}  // namespace cc::api::fhir
