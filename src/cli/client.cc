@@ -14,7 +14,7 @@ Status FromReply(const httplib::Result& r, const std::string& url) {
   std::string msg = j.is_object() && j.contains("message") ? j["message"].get<std::string>() : r->body;
   Code code = r->status == 404   ? Code::kNotFound
               : r->status == 403 ? Code::kPermissionDenied
-              : r->status == 409 ? Code::kFailedPrecondition
+              : r->status == 409 || r->status == 410 ? Code::kFailedPrecondition
               : r->status == 413 ? Code::kTooLarge
               : r->status >= 500 ? Code::kUnavailable
                                  : Code::kInvalidArgument;
@@ -51,6 +51,15 @@ Result<std::string> Client::GetRaw(const std::string& path) const {
   auto r = c.Get(path, SignedHeaders(key_, "GET", path, ""));
   CC_RETURN_IF_ERROR(FromReply(r, url_));
   return r->body;
+}
+
+Result<Client::Reply> Client::GetWithHeaders(const std::string& path) const {
+  auto c = Make(url_, ca_file_);
+  auto r = c.Get(path, SignedHeaders(key_, "GET", path, ""));
+  CC_RETURN_IF_ERROR(FromReply(r, url_));
+  Reply out{r->body, {}};
+  for (const auto& [k, v] : r->headers) out.headers[k] = v;
+  return out;
 }
 
 Result<nlohmann::json> Client::Get(const std::string& path) const {

@@ -1,6 +1,7 @@
 // The CLI's HTTP client for a node's API.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -23,6 +24,12 @@ class Client {
   // Sends a request; a JSON error reply becomes a Status with its message.
   Result<nlohmann::json> Get(const std::string& path) const;
   Result<std::string> GetRaw(const std::string& path) const;
+  // The body with the reply's headers (names as sent).
+  struct Reply {
+    std::string body;
+    std::map<std::string, std::string> headers;
+  };
+  Result<Reply> GetWithHeaders(const std::string& path) const;
   Result<nlohmann::json> Post(const std::string& path, const std::string& body,
                               const std::string& content_type) const;
 

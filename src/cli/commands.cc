@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/client.h"
+#include "cli/common.h"
 #include "codec/canonical_json.h"
 #include "crypto/keyfile.h"
 #include "ledger/proof.h"
@@ -18,7 +19,6 @@
 #include "util/env.h"
 
 namespace cc::cli {
-namespace {
 
 int Fail(const Status& s) {
   std::fprintf(stderr, "error: %s\n", s.message().c_str());
@@ -29,6 +29,8 @@ int Print(const nlohmann::json& j) {
   std::cout << j.dump(2) << std::endl;
   return 0;
 }
+
+namespace {
 
 // "@file" reads the payload from a file; "-" from standard input.
 Result<std::string> ReadPayload(const std::string& arg) {
@@ -46,8 +48,9 @@ std::string CaFile(const std::string& flag) {
   return env ? env : "";
 }
 
-// A client signing with the connection's key file (or $CARECHAIN_KEY).
-Result<Client> Connect(const Conn& conn) {
+}  // namespace
+
+Result<std::string> KeyFileOf(const Conn& conn) {
   std::string path = conn.key_file;
   if (path.empty()) {
     const char* env = std::getenv("CARECHAIN_KEY");
@@ -56,12 +59,15 @@ Result<Client> Connect(const Conn& conn) {
   if (path.empty()) {
     return Status::Invalid("requests are signed: pass --key FILE (or set CARECHAIN_KEY)");
   }
+  return path;
+}
+
+Result<Client> Connect(const Conn& conn) {
+  CC_ASSIGN_OR_RETURN(std::string path, KeyFileOf(conn));
   crypto::Init();
   CC_ASSIGN_OR_RETURN(SecretKey key, ReadKeyFile(path));
   return Client(conn.node, key, CaFile(conn.ca_file));
 }
-
-}  // namespace
 
 int Keygen(const std::string& out, bool force) {
   crypto::Init();

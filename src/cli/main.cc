@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cli/commands.h"
+#include "cli/records_commands.h"
 
 int main(int argc, char** argv) {
   using namespace cc::cli;
@@ -105,6 +106,8 @@ int main(int argc, char** argv) {
   query->add_option("module", module, "Module")->required();
   query->add_option("path", qpath, "Query path")->required();
   query->callback([&] { rc = Query({node, request_key, ca_file}, module, qpath); });
+
+  AddRecordsCommands(&app, &node, &ca_file, &request_key, &rc);
 
   CLI11_PARSE(app, argc, argv);
   return rc;

@@ -27,6 +27,12 @@ Status CreateDemo(const DemoOptions& o) {
   CC_ASSIGN_OR_RETURN(SecretKey doctor, key("dr-weber"));
   CC_ASSIGN_OR_RETURN(SecretKey pharmacist, key("pharmacist-braun"));
   CC_ASSIGN_OR_RETURN(SecretKey patient, key("patient-anna"));
+  CC_ASSIGN_OR_RETURN(SecretKey practice_admin, key("practice-admin"));
+  CC_ASSIGN_OR_RETURN(SecretKey gp, key("dr-koch"));            // GP at the practice
+  CC_ASSIGN_OR_RETURN(SecretKey emergency, key("dr-yilmaz"));   // emergency physician
+  CC_ASSIGN_OR_RETURN(SecretKey institute_admin, key("institute-admin"));
+  CC_ASSIGN_OR_RETURN(SecretKey researcher, key("researcher-lang"));
+  CC_ASSIGN_OR_RETURN(SecretKey auditor, key("auditor-vogel"));
 
   nlohmann::json genesis = {
       {"chain_id", o.chain_id},
@@ -40,11 +46,23 @@ Status CreateDemo(const DemoOptions& o) {
         {{"id", "apotheke-am-markt"},
          {"name", "Apotheke am Markt"},
          {"admins", {pharmacy_admin.public_key().hex()}},
+         {"nodes", nlohmann::json::array()}},
+        {{"id", "praxis-dr-koch"},
+         {"name", "Hausarztpraxis Dr. Koch"},
+         {"admins", {practice_admin.public_key().hex()}},
+         {"nodes", nlohmann::json::array()}},
+        {{"id", "institut-versorgungsforschung"},
+         {"name", "Institut für Versorgungsforschung"},
+         {"admins", {institute_admin.public_key().hex()}},
          {"nodes", nlohmann::json::array()}}}},
       {"actors",
        {{{"key", doctor.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "provider"}},
         {{"key", pharmacist.public_key().hex()}, {"org", "apotheke-am-markt"}, {"role", "pharmacist"}},
-        {{"key", patient.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "patient"}}}}};
+        {{"key", patient.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "patient"}},
+        {{"key", gp.public_key().hex()}, {"org", "praxis-dr-koch"}, {"role", "provider"}},
+        {{"key", emergency.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "provider"}},
+        {{"key", researcher.public_key().hex()}, {"org", "institut-versorgungsforschung"}, {"role", "researcher"}},
+        {{"key", auditor.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "auditor"}}}}};
   CC_RETURN_IF_ERROR(WriteFileAtomic(o.dir + "/genesis.json", genesis.dump(2) + "\n", 0644, true));
 
   std::string toml =
@@ -61,7 +79,10 @@ Status CreateDemo(const DemoOptions& o) {
       "max_block_txs = 2000\n"
       "block_interval_ms = 10\n\n"
       "[log]\n"
-      "level = \"info\"\n";
+      "level = \"info\"\n\n"
+      "# The hospital's encrypted record store (sqlite in node-data/offchain/, or postgres).\n"
+      "[offchain]\n"
+      "engine = \"sqlite\"\n";
   return WriteFileAtomic(o.dir + "/node.toml", toml, 0644, false);
 }
 

@@ -100,12 +100,7 @@ Status Gatekeeper::Log(const Reader& reader, std::string_view rid, std::string_v
                       {"emergency", d.emergency}};
   if (!d.consent.empty()) e["consent"] = d.consent;
   if (!allowed) e["reason"] = d.reason;
-  Status s = store_->AddOutbox({{e["id"], "access", e.dump()}});
-  if (s.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (sent_.empty()) flush_now_ = true;  // the first entry of a batch starts the clock
-  }
-  return s;
+  return store_->AddOutbox({{e["id"], "access", e.dump()}});
 }
 
 Result<Served> Gatekeeper::Fetch(const Reader& reader, std::string_view rid, std::string_view purpose) {

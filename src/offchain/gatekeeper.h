@@ -128,7 +128,6 @@ class Gatekeeper {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;           // GUARDED_BY(mu_)
-  bool flush_now_ = false;      // GUARDED_BY(mu_)
   struct Sent {
     std::vector<std::string> entries;
     uint64_t at_ms;

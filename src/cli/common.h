@@ -1,0 +1,22 @@
+// Helpers shared by the CLI's command files (defined in commands.cc).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "util/status.h"
+
+namespace cc::cli {
+
+// Prints "error: <message>" on stderr; returns 1.
+int Fail(const Status& s);
+// Prints `j` indented on stdout; returns 0.
+int Print(const nlohmann::json& j);
+// A client signing with the connection's key file (or $CARECHAIN_KEY).
+Result<Client> Connect(const Conn& conn);
+// The key file of `conn` (or $CARECHAIN_KEY); kInvalidArgument if none.
+Result<std::string> KeyFileOf(const Conn& conn);
+
+}  // namespace cc::cli

@@ -1,0 +1,239 @@
+#include "offchain/gatekeeper.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "apps/records/keys.h"
+#include "testing/test_util.h"
+
+namespace cc::offchain {
+namespace {
+
+using testing::ChainFixture;
+
+constexpr uint64_t kDay = 24ull * 3600 * 1000;
+
+// Signs the node's transactions and keeps them until the test commits them.
+class QueueSubmitter : public NodeSubmitter {
+ public:
+  explicit QueueSubmitter(ChainFixture* f) : f_(f) {}
+  Result<TxId> SubmitAsNode(std::string_view module, std::string_view action,
+                            const nlohmann::json& payload) override {
+    if (refuse_) return Status::Unavailable("mempool full");
+    TxPtr tx = f_->Tx(f_->net.keys.node, std::string(action), payload, std::string(module));
+    queue_.push_back(tx);
+    return tx->id();
+  }
+  std::vector<TxPtr> Take() { return std::exchange(queue_, {}); }
+  bool refuse_ = false;
+
+ private:
+  ChainFixture* f_;
+  std::vector<TxPtr> queue_;
+};
+
+// Passes everything through, but can hand out a damaged copy of a record.
+class TamperingStore : public RecordStore {
+ public:
+  explicit TamperingStore(RecordStore* s) : s_(s) {}
+  Status Put(const StoredRecord& r) override { return s_->Put(r); }
+  Result<StoredRecord> Get(std::string_view id) const override {
+    auto r = s_->Get(id);
+    if (r.ok() && flip_ciphertext) r->ciphertext[30] ^= 1;
+    if (r.ok() && other_salt) r->salt[0] ^= 1;
+    return r;
+  }
+  Status Erase(std::string_view id, const OutboxEntry& e) override { return s_->Erase(id, e); }
+  Status AddOutbox(const std::vector<OutboxEntry>& e) override { return s_->AddOutbox(e); }
+  Result<std::vector<OutboxEntry>> ListOutbox(size_t n) const override { return s_->ListOutbox(n); }
+  Status RemoveOutbox(const std::vector<std::string>& ids) override { return s_->RemoveOutbox(ids); }
+  std::string_view engine() const override { return "tampering"; }
+  bool flip_ciphertext = false, other_salt = false;
+
+ private:
+  RecordStore* s_;
+};
+
+class GatekeeperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = OpenSqliteStore(f_.dir.file("records.db"));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    sqlite_ = std::move(*s);
+    store_ = std::make_unique<TamperingStore>(sqlite_.get());
+    Restart();
+  }
+
+  // A new gatekeeper on the same store (a node restart).
+  void Restart() {
+    if (gk_) gk_->Stop();
+    gk_ = std::make_unique<Gatekeeper>(store_.get(), f_.store.get(), AeadKey::FromBytes(std::string(32, 'k')).value(),
+                                       GatekeeperOptions{"st-marien-hospital", 1000000, 500, 30000}, &clock_);
+    gk_->Start(&submitter_);
+  }
+
+  // Commits what the node submitted and tells the gatekeeper.
+  BlockPtr Commit(const std::vector<TxPtr>& extra = {}) {
+    auto txs = submitter_.Take();
+    txs.insert(txs.end(), extra.begin(), extra.end());
+    BlockPtr b = f_.Propose(txs);
+    if (b) gk_->OnCommit(b);
+    return b;
+  }
+
+  std::string StoreCt() {
+    auto p = gk_->Store({k().patient.public_key(), "DiagnosticReport", "imaging", "text/plain", kContent});
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    Commit();
+    return p.ok() ? p->record : "";
+  }
+
+  size_t Outbox() { return store_->ListOutbox(1000).value().size(); }
+  const testing::Keys& k() { return f_.net.keys; }
+  Reader As(const SecretKey& key, std::string org = "") { return {key.public_key(), std::move(org)}; }
+
+  const std::string kContent = "CT thorax: no findings. Patient: Erika Mustermann.";
+  ChainFixture f_;
+  ManualClock clock_{1700000100000ull};
+  std::unique_ptr<RecordStore> sqlite_;
+  std::unique_ptr<TamperingStore> store_;
+  QueueSubmitter submitter_{&f_};
+  std::unique_ptr<Gatekeeper> gk_;
+};
+
+TEST_F(GatekeeperTest, StoresSealedAndPublishesASaltedHash) {
+  const std::string rid = StoreCt();
+  auto rec = nlohmann::json::parse(*f_.store->Get(records::RecordKey(rid)));
+  EXPECT_EQ(rec["patient"], k().patient.public_key().hex());
+  auto row = sqlite_->Get(rid);
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->ciphertext.find("Mustermann"), std::string::npos);
+  EXPECT_EQ(SaltedHash(row->salt, kContent).hex(), rec["content_hash"]);
+  EXPECT_NE(Blake2b256(kContent).hex(), rec["content_hash"]);
+  // Not for a stranger's key.
+  auto bad = gk_->Store({k().doctor.public_key(), "DiagnosticReport", "imaging", "text/plain", "x"});
+  EXPECT_EQ(bad.status().code(), Code::kNotFound);
+}
+
+TEST_F(GatekeeperTest, ServesThePatientAndLogsTheReadOnChain) {
+  const std::string rid = StoreCt();
+  auto served = gk_->Fetch(As(k().patient), rid, "treatment");
+  ASSERT_TRUE(served.ok()) << served.status().ToString();
+  EXPECT_EQ(served->content, kContent);
+  EXPECT_TRUE(served->decision.own);
+  EXPECT_EQ(Outbox(), 1u);  // durable before the content left
+  auto sent = gk_->Flush();
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(*sent, 1u);
+  EXPECT_EQ(*gk_->Flush(), 0u);  // in flight: not sent twice
+  BlockPtr b = Commit();
+  ASSERT_EQ(b->txs().size(), 1u);
+  EXPECT_EQ(b->txs()[0]->body().action, "log_access");
+  EXPECT_TRUE(b->results()[0].ok()) << b->results()[0].detail;
+  EXPECT_EQ(Outbox(), 0u);
+  EXPECT_EQ(gk_->in_flight(), 0u);
+  int entries = 0;
+  f_.store->Scan(records::PatientPrefix(k().patient.public_key().hex(), "access"), "",
+                 [&](std::string_view, std::string_view) { return ++entries; });
+  EXPECT_EQ(entries, 1);
+}
+
+TEST_F(GatekeeperTest, RefusesWithoutConsentAndLogsTheRefusal) {
+  const std::string rid = StoreCt();
+  auto r = gk_->Fetch(As(k().doctor, "st-marien-hospital"), rid, "treatment");
+  EXPECT_EQ(r.status().code(), Code::kPermissionDenied);
+  auto box = store_->ListOutbox(10).value();
+  ASSERT_EQ(box.size(), 1u);
+  auto e = nlohmann::json::parse(box[0].payload);
+  EXPECT_EQ(e["outcome"], "denied");
+  EXPECT_FALSE(e["reason"].get<std::string>().empty());
+  // With a consent the doctor is served, under that consent.
+  TxPtr grant = f_.Tx(k().patient, "grant",
+                      {{"grantee", k().doctor.public_key().hex()}, {"categories", {"imaging"}},
+                       {"purpose", "treatment"}, {"until", clock_.NowMs() + kDay}},
+                      "records");
+  Commit({grant});
+  auto ok = gk_->Fetch(As(k().doctor, "st-marien-hospital"), rid, "treatment");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->decision.consent, grant->id().hex());
+  EXPECT_EQ(gk_->Fetch(As(k().doctor), std::string(32, '0'), "treatment").status().code(), Code::kNotFound);
+}
+
+TEST_F(GatekeeperTest, DamagedContentIsNeverServed) {
+  const std::string rid = StoreCt();
+  store_->flip_ciphertext = true;
+  EXPECT_EQ(gk_->Fetch(As(k().patient), rid, "treatment").status().code(), Code::kCorruption);
+  store_->flip_ciphertext = false;
+  store_->other_salt = true;
+  auto r = gk_->Fetch(As(k().patient), rid, "treatment");
+  EXPECT_EQ(r.status().code(), Code::kCorruption);
+  EXPECT_NE(r.status().message().find("hash"), std::string::npos);
+  EXPECT_EQ(Outbox(), 0u);  // nothing was served, nothing logged as served
+}
+
+TEST_F(GatekeeperTest, ErasureDestroysTheRecordAndCommitsAReceipt) {
+  const std::string rid = StoreCt();
+  EXPECT_EQ(gk_->Erase(k().doctor.public_key(), rid).status().code(), Code::kPermissionDenied);
+  auto receipt = gk_->Erase(k().patient.public_key(), rid);
+  ASSERT_TRUE(receipt.ok()) << receipt.status().ToString();
+  EXPECT_EQ(sqlite_->Get(rid).status().code(), Code::kNotFound);
+  // Between the destruction and the receipt's commit, nobody is served.
+  auto before = gk_->Fetch(As(k().patient), rid, "treatment");
+  EXPECT_EQ(before.status().code(), Code::kFailedPrecondition);
+  BlockPtr b = Commit();
+  ASSERT_EQ(b->txs().size(), 1u);
+  EXPECT_EQ(b->txs()[0]->id(), *receipt);
+  EXPECT_TRUE(b->results()[0].ok()) << b->results()[0].detail;
+  auto rec = nlohmann::json::parse(*f_.store->Get(records::RecordKey(rid)));
+  EXPECT_EQ(rec["status"], "erased");
+  EXPECT_EQ(Outbox(), 0u);
+  auto after = gk_->Fetch(As(k().patient), rid, "treatment");
+  EXPECT_EQ(after.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(gk_->Erase(k().patient.public_key(), rid).status().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(GatekeeperTest, UndeliveredEntriesSurviveARestartAndAreLoggedOnce) {
+  const std::string rid = StoreCt();
+  ASSERT_TRUE(gk_->Fetch(As(k().patient), rid, "treatment").ok());
+  ASSERT_EQ(*gk_->Flush(), 1u);
+  std::vector<TxPtr> first = submitter_.Take();  // sent, but the node "crashes" before the commit
+  Restart();
+  ASSERT_EQ(*gk_->Flush(), 1u);  // the outbox still holds it: sent again
+  std::vector<TxPtr> second = submitter_.Take();
+  // Both copies reach the chain (the first after all): one entry.
+  Commit(first);
+  Commit(second);
+  EXPECT_EQ(Outbox(), 0u);
+  int entries = 0;
+  f_.store->Scan(records::PatientPrefix(k().patient.public_key().hex(), "access"), "",
+                 [&](std::string_view, std::string_view) { return ++entries; });
+  EXPECT_EQ(entries, 1);
+}
+
+TEST_F(GatekeeperTest, ARefusedSubmissionIsRetriedLater) {
+  const std::string rid = StoreCt();
+  ASSERT_TRUE(gk_->Fetch(As(k().patient), rid, "treatment").ok());
+  submitter_.refuse_ = true;
+  EXPECT_EQ(gk_->Flush().status().code(), Code::kUnavailable);
+  EXPECT_EQ(Outbox(), 1u);
+  submitter_.refuse_ = false;
+  EXPECT_EQ(*gk_->Flush(), 1u);
+}
+
+TEST(MasterKey, CreatedOnceWithOwnerOnlyAccessAndCheckedOnLoad) {
+  testing::TempDir dir;
+  const std::string path = dir.file("master.key");
+  auto a = LoadOrCreateMasterKey(path);
+  ASSERT_TRUE(a.ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto b = LoadOrCreateMasterKey(path);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->bytes(), b->bytes());
+  ASSERT_TRUE(WriteFileAtomic(path, "not a key\n", 0600, /*overwrite=*/true).ok());
+  EXPECT_EQ(LoadOrCreateMasterKey(path).status().code(), Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace cc::offchain
