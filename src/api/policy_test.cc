@@ -103,5 +103,31 @@ TEST_F(PolicyTest, MetricsAndSubmission) {
   EXPECT_FALSE(Authorize(P(9), Operation::kSubmit).ok());  // nodes do not sign transactions
 }
 
+TEST_F(PolicyTest, RecordsAreStoredByTheCustodiansProviders) {
+  EXPECT_TRUE(Authorize(P(2), Operation::kPublishRecord, {std::nullopt, {}, "hospital"}).ok());
+  EXPECT_FALSE(Authorize(P(2), Operation::kPublishRecord, {std::nullopt, {}, "pharmacy"}).ok());
+  EXPECT_FALSE(Authorize(P(1), Operation::kPublishRecord, {std::nullopt, {}, "hospital"}).ok());  // admin
+  EXPECT_FALSE(Authorize(P(3), Operation::kPublishRecord, {std::nullopt, {}, "hospital"}).ok());  // patient
+  EXPECT_FALSE(Authorize(P(9), Operation::kPublishRecord, {std::nullopt, {}, "hospital"}).ok());  // node
+}
+
+TEST_F(PolicyTest, FetchingIsForActorsTheConsentDecisionFollows) {
+  EXPECT_TRUE(Authorize(P(4), Operation::kFetchRecord).ok());
+  EXPECT_FALSE(Authorize(P(6), Operation::kFetchRecord).ok());   // revoked
+  EXPECT_FALSE(Authorize(P(8), Operation::kFetchRecord).ok());   // stranger
+}
+
+TEST_F(PolicyTest, APatientsDataIsTheirsNodesAndAuditorsToRead) {
+  EXPECT_TRUE(Authorize(P(3), Operation::kReadPatientData, About(3)).ok());
+  EXPECT_TRUE(Authorize(P(5), Operation::kReadPatientData, About(3)).ok());
+  EXPECT_TRUE(Authorize(P(9), Operation::kReadPatientData, About(3)).ok());
+  EXPECT_FALSE(Authorize(P(2), Operation::kReadPatientData, About(3)).ok());  // provider
+  EXPECT_FALSE(Authorize(P(1), Operation::kReadPatientData, About(3)).ok());  // admin
+  EXPECT_FALSE(Authorize(P(6), Operation::kReadPatientData, About(6)).ok());  // revoked self
+  EXPECT_TRUE(Authorize(P(3), Operation::kEraseRecord, About(3)).ok());
+  EXPECT_FALSE(Authorize(P(5), Operation::kEraseRecord, About(3)).ok());
+  EXPECT_FALSE(Authorize(P(2), Operation::kEraseRecord, About(3)).ok());
+}
+
 }  // namespace
 }  // namespace cc::api

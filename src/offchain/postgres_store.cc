@@ -24,10 +24,11 @@
 // therefore must not contain NUL: they are refused as kInvalidArgument.
 //
 // Erasure: the two record rows are deleted and the receipt added in one
-// transaction; then VACUUM (outside a transaction) removes the dead tuples
-// from the heap and TOAST pages and their index entries, so the rows are gone
-// from the tables' pages as far as PostgreSQL is concerned. What VACUUM does
-// NOT remove:
+// transaction; then VACUUM (outside a transaction) removes the dead tuples'
+// data from the heap and TOAST pages (index entries, which hold only the id,
+// may stay until a later VACUUM: PostgreSQL 14+ skips index cleanup when few
+// tuples are dead), so the rows are gone from the tables' pages as far as
+// PostgreSQL is concerned. What VACUUM does NOT remove:
 //   - the WAL: every insert wrote the row's bytes to pg_wal (and full-page
 //     images repeat them); they stay in the segments until those are
 //     recycled after a checkpoint, and forever in archived WAL and base
