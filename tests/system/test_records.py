@@ -268,3 +268,33 @@ def test_records_story(story, cli):
         assert psql(conninfo, f"SELECT count(*) FROM record_content WHERE id = '{rid}'") == "0"
         assert psql(conninfo, f"SELECT count(*) FROM record_keys WHERE id = '{rid}'") == "0"
         assert psql(conninfo, f"SELECT count(*) FROM record_content WHERE id = '{meds['record']}'") == "1"
+
+
+def test_reads_logged_before_a_crash_reach_the_chain_after_restart(node_factory):
+    """Access entries wait in the custodian's outbox, not in memory: a kill -9
+    before they are sent loses none of them."""
+    net = node_factory.custom(
+        "crash", orgs=[(HOSPITAL, ["hospital-admin"])],
+        actors=[("dr-weber", HOSPITAL, "provider"), ("patient-anna", HOSPITAL, "patient")],
+        flush_interval_ms=60000)  # nothing is sent before the crash
+    node = node_factory.node(net)
+    weber, anna = node.api(net.keys["dr-weber"]), node.api(net.keys["patient-anna"])
+    anna_hex = net.keys["patient-anna"].public_hex
+    r = weber.post_json("/v1/records?wait=commit", {"patient": anna_hex, "resource_type": "Observation",
+                                                    "category": "lab", "content": "HbA1c 6.1 %"})
+    assert r.status_code == 201, r.text
+    rid = r.json()["record"]
+    for _ in range(3):
+        assert fetch(anna, rid, None).status_code == 200
+    assert_json_error(fetch(weber, rid), 403)
+    assert anna.get_json(f"/v1/patients/{anna_hex}/access-log")["access"] == []
+    node.kill9()
+    node.start()
+    anna = node.api(net.keys["patient-anna"])
+    # The restarted node sends its outbox at its first flush (60 s away):
+    # an erasure request flushes at once, and takes the pending entries along.
+    r = anna.post(f"/v1/records/{rid}/erasure?wait=commit")
+    assert r.status_code == 202 and r.json()["receipt_committed"], r.text
+    log = wait_for(lambda: (lambda e: e if len(e) == 4 else None)(
+        anna.get_json(f"/v1/patients/{anna_hex}/access-log")["access"]), "the four entries")
+    assert sorted(e["outcome"] for e in log) == ["allowed"] * 3 + ["denied"]
