@@ -16,6 +16,7 @@ nlohmann::json Purpose(const std::string& p) {
                      : p == "payment"       ? "HPAYMT"
                      : p == "public_health" ? "PUBHLTH"
                      : p == "emergency"     ? "ETREAT"
+                     : p == "patient_request" ? "PATRQT"
                                             : "HOPERAT";
   return {{"system", kActReason}, {"code", code}};
 }

@@ -96,14 +96,15 @@ void Server::FetchRecord(const httplib::Request& req, httplib::Response& res, co
   const std::string rid = req.matches[1].str();
   std::string purpose = req.has_param("purpose") ? req.get_param_value("purpose") : "";
   if (purpose.empty()) {
-    // The patient reading their own record states no purpose.
-    purpose = "treatment";
+    // The patient reading their own record states no purpose; the log says
+    // "patient_request" (FHIR PurposeOfUse PATRQT).
+    purpose = "patient_request";
     auto rec = chain_->store().Get(records::RecordKey(rid));
     auto j = nlohmann::json::parse(rec.value_or("{}"), nullptr, false);
     if (!j.is_object() || j.value("patient", "") != caller.key.hex())
       return ReplyError(res, Status::Invalid("say why: ?purpose=treatment|research|payment|public_health|emergency"));
   }
-  if (!IsPurpose(purpose))
+  if (req.has_param("purpose") && !IsPurpose(purpose))
     return ReplyError(res, Status::Invalid("purpose must be one of treatment, research, payment, public_health, emergency"));
   auto served = gatekeeper_->Fetch({caller.key, caller.org}, rid, purpose);
   if (!served.ok()) {
