@@ -154,6 +154,7 @@ Status Node::OpenOffchain(const std::string& org) {
   offchain::GatekeeperOptions g;
   g.org = org;
   g.flush_interval_ms = o.flush_interval_ms;
+  g.max_tx_bytes = genesis_.params.max_tx_bytes;
   gatekeeper_ = std::make_unique<offchain::Gatekeeper>(records_.get(), &chain_->store(), std::move(master), g,
                                                        Clock::System());
   offchain::Gatekeeper* gk = gatekeeper_.get();

@@ -199,6 +199,18 @@ Result<size_t> Gatekeeper::Flush() {
   };
   nlohmann::json batch = nlohmann::json::array();
   std::vector<std::string> batch_ids;
+  // A batch stays under the network's transaction size limit: entries are
+  // their canonical JSON plus a comma; 1 KiB covers the envelope.
+  const size_t budget = options_.max_tx_bytes > 2048 ? options_.max_tx_bytes - 1024 : 1024;
+  size_t batch_bytes = 0;
+  auto send_batch = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    Status s = submit("log_access", {{"entries", batch}}, std::move(batch_ids));
+    batch = nlohmann::json::array();
+    batch_ids.clear();
+    batch_bytes = 0;
+    return s;
+  };
   for (const auto& e : todo) {
     auto payload = nlohmann::json::parse(e.payload, nullptr, false);
     if (!payload.is_object()) {
@@ -210,15 +222,13 @@ Result<size_t> Gatekeeper::Flush() {
       CC_RETURN_IF_ERROR(submit("erase", payload, {e.id}));
       continue;
     }
+    if (batch_bytes + e.payload.size() + 1 > budget) CC_RETURN_IF_ERROR(send_batch());
     batch.push_back(std::move(payload));
     batch_ids.push_back(e.id);
-    if (batch.size() == options_.max_entries_per_tx) {
-      CC_RETURN_IF_ERROR(submit("log_access", {{"entries", batch}}, std::move(batch_ids)));
-      batch = nlohmann::json::array();
-      batch_ids.clear();
-    }
+    batch_bytes += e.payload.size() + 1;
+    if (batch.size() == options_.max_entries_per_tx) CC_RETURN_IF_ERROR(send_batch());
   }
-  if (!batch.empty()) CC_RETURN_IF_ERROR(submit("log_access", {{"entries", batch}}, std::move(batch_ids)));
+  CC_RETURN_IF_ERROR(send_batch());
   return sent;
 }
 

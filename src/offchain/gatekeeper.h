@@ -46,6 +46,7 @@ struct GatekeeperOptions {
   std::string org;               // the custodian: the node's organisation
   uint64_t flush_interval_ms = 200;
   size_t max_entries_per_tx = 500;
+  size_t max_tx_bytes = 64 * 1024;   // the network's limit (genesis params.max_tx_bytes)
   uint64_t resend_after_ms = 30000;  // a sent batch not committed by then is sent again
 };
 

@@ -68,7 +68,7 @@ class GatekeeperTest : public ::testing::Test {
   void Restart() {
     if (gk_) gk_->Stop();
     gk_ = std::make_unique<Gatekeeper>(store_.get(), f_.store.get(), AeadKey::FromBytes(std::string(32, 'k')).value(),
-                                       GatekeeperOptions{"st-marien-hospital", 1000000, 500, 30000}, &clock_);
+                                       GatekeeperOptions{.org = "st-marien-hospital", .flush_interval_ms = 1000000}, &clock_);
     gk_->Start(&submitter_);
   }
 
@@ -208,6 +208,21 @@ TEST_F(GatekeeperTest, UndeliveredEntriesSurviveARestartAndAreLoggedOnce) {
   f_.store->Scan(records::PatientPrefix(k().patient.public_key().hex(), "access"), "",
                  [&](std::string_view, std::string_view) { return ++entries; });
   EXPECT_EQ(entries, 1);
+}
+
+TEST_F(GatekeeperTest, BatchesStayUnderTheTransactionSizeLimit) {
+  const std::string rid = StoreCt();
+  for (int i = 0; i < 600; ++i) ASSERT_TRUE(gk_->Fetch(As(k().patient), rid, "treatment").ok());
+  ASSERT_EQ(*gk_->Flush(), 600u);
+  std::vector<TxPtr> txs = submitter_.Take();
+  EXPECT_GT(txs.size(), 2u);  // ~300 bytes an entry: at most ~200 in 64 KiB
+  for (const auto& tx : txs) {
+    EXPECT_LE(tx->encoded().size(), f_.net.genesis.params.max_tx_bytes);
+    EXPECT_TRUE(f_.net.executor->CheckTx(*tx).ok()) << f_.net.executor->CheckTx(*tx).ToString();
+  }
+  BlockPtr b = Commit(txs);
+  for (const auto& r : b->results()) EXPECT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(Outbox(), 0u);
 }
 
 TEST_F(GatekeeperTest, ARefusedSubmissionIsRetriedLater) {
