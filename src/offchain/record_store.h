@@ -51,10 +51,14 @@ class RecordStore {
   [[nodiscard]] virtual Status Put(const StoredRecord& record) = 0;
   // kNotFound if there is no such record (never stored, or erased).
   [[nodiscard]] virtual Result<StoredRecord> Get(std::string_view id) const = 0;
-  // Destroys the record's ciphertext, key and salt so that they cannot be
-  // recovered from the store's files (SQLite secure_delete and a WAL
-  // checkpoint; PostgreSQL VACUUM), and adds `receipt` to the outbox in the
-  // same transaction. kNotFound (and no outbox entry) if there is no record.
+  // Deletes the record's ciphertext, key and salt and adds `receipt` to the
+  // outbox in the same transaction. kNotFound (and no outbox entry) if there
+  // is no record. SQLite: the bytes are gone from every file of the store
+  // (secure_delete zeroes freed space; the WAL is checkpointed and
+  // truncated). PostgreSQL: VACUUM frees the dead rows, but their bytes stay
+  // in the table's free space (and in WAL segments) until overwritten or a
+  // VACUUM FULL; they remain sealed under a record key that is itself only
+  // stored sealed, so they are as safe as the master key (docs/modules/records.md).
   [[nodiscard]] virtual Status Erase(std::string_view id, const OutboxEntry& receipt) = 0;
 
   // Adds entries to the outbox (one transaction). kAlreadyExists if an id is taken.

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -519,10 +520,14 @@ TEST_F(PostgresRecordStoreTest, BinaryColumnsHoldTheExactBytes) {
 // Connections killed by the server are replaced: the next calls succeed.
 TEST_F(PostgresRecordStoreTest, ReconnectsAfterTheServerDropsConnections) {
   ASSERT_TRUE(store_->Put(Record(1)).ok());
-  const std::string killed = Scalar(
-      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '" +
-      engine_.schema() + "'");
-  EXPECT_EQ(killed, "4");  // the whole pool
+  const std::string mine =
+      "FROM pg_stat_activity WHERE application_name = '" + engine_.schema() + "'";
+  EXPECT_EQ(Scalar("SELECT count(pg_terminate_backend(pid)) " + mine), "4");  // the whole pool
+  // pg_terminate_backend only signals; wait until the backends are gone.
+  for (int i = 0; i < 500 && Scalar("SELECT count(*) " + mine) != "0"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(Scalar("SELECT count(*) " + mine), "0");
   for (int i = 0; i < 8; ++i) {
     auto got = store_->Get(Id(1));
     ASSERT_TRUE(got.ok()) << "call " << i << ": " << got.status().ToString();
@@ -531,6 +536,8 @@ TEST_F(PostgresRecordStoreTest, ReconnectsAfterTheServerDropsConnections) {
   ASSERT_TRUE(store_->Put(Record(2)).ok());
   ASSERT_TRUE(store_->Erase(Id(2), Receipt(2, 100)).ok());
   ASSERT_TRUE(store_->AddOutbox({Entry(101)}).ok());
+  // Dead slots are reconnected when next used; sequential calls reuse one.
+  EXPECT_NE(Scalar("SELECT count(*) " + mine), "0");
 }
 
 // Needs no server: nothing listens on port 1.
