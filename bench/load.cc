@@ -87,19 +87,25 @@ Status MakeNodeDir(const InitOptions& o) {
       {"chain_id", "carechain-load"},
       {"time_ms", Clock::System()->NowMs()},
       {"params", {{"max_tx_bytes", o.max_tx_bytes}, {"max_block_txs", 50000}}},
-      {"orgs", {{{"id", "bench-org"}, {"name", "Load driver"}, {"admins", admins},
-                 {"nodes", {node.public_key().hex()}}}}}};
+      {"orgs",
+       {{{"id", "bench-org"},
+         {"name", "Load driver"},
+         {"admins", admins},
+         {"nodes", {node.public_key().hex()}}}}}};
   CC_RETURN_IF_ERROR(WriteFileAtomic(o.dir + "/genesis.json", genesis.dump(1), 0644, true));
-  std::string toml = "[node]\ndata_dir = \"node-data\"\nkey_file = \"keys/node.key\"\n"
-                     "genesis = \"genesis.json\"\n[api]\nhost = \"127.0.0.1\"\nport = 0\nthreads = 32\n"
-                     // The driver is one address and few keys: no rate limits.
-                     "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\n"
-                     "[ordering]\nbackend = \"solo\"\nmax_block_txs = " + std::to_string(o.max_block_txs) +
-                     "\nblock_interval_ms = " + std::to_string(o.interval_ms) + "\nmempool_capacity = 1000000\n"
-                     "[log]\nlevel = \"warn\"\n"
-                     // The custodian's record store (bench-org, the node's org, is the custodian).
-                     "[offchain]\nengine = " + TomlString(o.offchain) + "\n" +
-                     (o.offchain == "postgres" ? "postgres = " + TomlString(o.postgres) + "\n" : "");
+  std::string toml =
+      "[node]\ndata_dir = \"node-data\"\nkey_file = \"keys/node.key\"\n"
+      "genesis = \"genesis.json\"\n[api]\nhost = \"127.0.0.1\"\nport = 0\nthreads = 32\n"
+      // The driver is one address and few keys: no rate limits.
+      "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\n"
+      "[ordering]\nbackend = \"solo\"\nmax_block_txs = " +
+      std::to_string(o.max_block_txs) + "\nblock_interval_ms = " + std::to_string(o.interval_ms) +
+      "\nmempool_capacity = 1000000\n"
+      "[log]\nlevel = \"warn\"\n"
+      // The custodian's record store (bench-org, the node's org, is the custodian).
+      "[offchain]\nengine = " +
+      TomlString(o.offchain) + "\n" +
+      (o.offchain == "postgres" ? "postgres = " + TomlString(o.postgres) + "\n" : "");
   return WriteFileAtomic(o.dir + "/node.toml", toml, 0644, true);
 }
 
@@ -136,7 +142,8 @@ nlohmann::json LatencyMs(std::vector<double>* seconds) {
   std::sort(seconds->begin(), seconds->end());
   auto pct = [&](double p) {
     if (seconds->empty()) return 0.0;
-    return (*seconds)[std::min(seconds->size() - 1, static_cast<size_t>(p * seconds->size()))] * 1000;
+    return (*seconds)[std::min(seconds->size() - 1, static_cast<size_t>(p * seconds->size()))] *
+           1000;
   };
   return {{"p50", pct(0.50)}, {"p90", pct(0.90)}, {"p99", pct(0.99)}, {"max", pct(1.0)}};
 }
@@ -372,7 +379,9 @@ class Api {
     c_.set_tcp_nodelay(true);
     c_.set_read_timeout(60, 0);
   }
-  httplib::Result Get(const std::string& target) { return c_.Get(target, Signed(key_, "GET", target)); }
+  httplib::Result Get(const std::string& target) {
+    return c_.Get(target, Signed(key_, "GET", target));
+  }
   httplib::Result Post(const std::string& target, const std::string& body, const char* type) {
     return c_.Post(target, Signed(key_, "POST", target, body), body, type);
   }
@@ -380,7 +389,8 @@ class Api {
   Result<nlohmann::json> GetJson(const std::string& target) {
     auto r = Get(target);
     if (!r) return Status::Unavailable(target + ": " + httplib::to_string(r.error()));
-    if (r->status != 200) return Status::Unavailable(target + ": HTTP " + std::to_string(r->status) + " " + r->body);
+    if (r->status != 200)
+      return Status::Unavailable(target + ": HTTP " + std::to_string(r->status) + " " + r->body);
     return nlohmann::json::parse(r->body);
   }
   uint64_t NextNonce() {
@@ -419,7 +429,8 @@ Status WaitCommitted(Api& api, const std::string& id) {
   while (Clk::now() < deadline) {
     CC_ASSIGN_OR_RETURN(auto j, api.GetJson("/v1/transactions/" + id));
     if (j.value("status", "") == "committed") {
-      if (j["result"]["code"] != "ok") return Status::Invalid("transaction " + id + ": " + j["result"].dump());
+      if (j["result"]["code"] != "ok")
+        return Status::Invalid("transaction " + id + ": " + j["result"].dump());
       return Status::Ok();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -432,8 +443,8 @@ Result<uint64_t> CountAccessLog(Api& patient) {
   uint64_t n = 0;
   std::string after;
   for (;;) {
-    const std::string target = "/v1/patients/" + patient.key().public_key().hex() + "/access-log?limit=1000" +
-                               (after.empty() ? "" : "&after=" + after);
+    const std::string target = "/v1/patients/" + patient.key().public_key().hex() +
+                               "/access-log?limit=1000" + (after.empty() ? "" : "&after=" + after);
     CC_ASSIGN_OR_RETURN(auto j, patient.GetJson(target));
     n += j["access"].size();
     if (!j.contains("next_after")) return n;
@@ -472,10 +483,12 @@ bool Fetch(const FetchOptions& o, nlohmann::json* out) {
     std::fprintf(stderr, "error: %s: %s\n", what.c_str(), s.ToString().c_str());
     return false;
   };
-  for (const auto& [key, role] : {std::pair{&provider.key(), "provider"}, std::pair{&patient.key(), "patient"},
-                                  std::pair{&reader, "provider"}}) {
-    Status s = admin.Commit(chain_id, "identity", "register_actor",
-                            {{"key", key->public_key().hex()}, {"org", "bench-org"}, {"role", role}});
+  for (const auto& [key, role] :
+       {std::pair{&provider.key(), "provider"}, std::pair{&patient.key(), "patient"},
+        std::pair{&reader, "provider"}}) {
+    Status s =
+        admin.Commit(chain_id, "identity", "register_actor",
+                     {{"key", key->public_key().hex()}, {"org", "bench-org"}, {"role", role}});
     if (!s.ok()) return fail("register", s);
   }
 
@@ -496,7 +509,8 @@ bool Fetch(const FetchOptions& o, nlohmann::json* out) {
                                  {"content", RecordContent(i, o.size)}};
           auto r = p.Post("/v1/records", body.dump(), "application/json");
           if (!r || r->status != 201) {
-            if (store_errors++ < 3) std::fprintf(stderr, "store: %s\n", r ? r->body.c_str() : "no reply");
+            if (store_errors++ < 3)
+              std::fprintf(stderr, "store: %s\n", r ? r->body.c_str() : "no reply");
             continue;
           }
           auto j = nlohmann::json::parse(r->body);
@@ -507,15 +521,16 @@ bool Fetch(const FetchOptions& o, nlohmann::json* out) {
     }
     for (auto& t : pool) t.join();
   }
-  if (store_errors > 0) return fail("store", Status::Unavailable(std::to_string(store_errors) + " records not stored"));
+  if (store_errors > 0)
+    return fail("store", Status::Unavailable(std::to_string(store_errors) + " records not stored"));
   const double submit_s = std::chrono::duration<double>(Clk::now() - t0).count();
   for (const auto& tx : txs) {
     Status s = WaitCommitted(admin, tx);
     if (!s.ok()) return fail("publish", s);
   }
   const double store_s = std::chrono::duration<double>(Clk::now() - t0).count();
-  std::fprintf(stderr, "stored %d records of %zu bytes in %.2f s (%.2f s to submit)\n", o.records, o.size,
-               store_s, submit_s);
+  std::fprintf(stderr, "stored %d records of %zu bytes in %.2f s (%.2f s to submit)\n", o.records,
+               o.size, store_s, submit_s);
 
   // The patient's consent: the reader may read their imaging for the purpose.
   Status s = patient.Commit(chain_id, "records", "grant",
@@ -530,7 +545,8 @@ bool Fetch(const FetchOptions& o, nlohmann::json* out) {
   std::vector<std::vector<double>> lat(o.conns);
   std::vector<std::map<std::string, uint64_t>> errors(o.conns);
   const auto start = Clk::now();
-  const auto end = start + std::chrono::duration_cast<Clk::duration>(std::chrono::duration<double>(o.seconds));
+  const auto end =
+      start + std::chrono::duration_cast<Clk::duration>(std::chrono::duration<double>(o.seconds));
   std::vector<Clk::time_point> finished(o.conns);
   {
     std::vector<std::thread> pool;
@@ -563,7 +579,9 @@ bool Fetch(const FetchOptions& o, nlohmann::json* out) {
     }
     for (auto& t : pool) t.join();
   }
-  const double secs = std::chrono::duration<double>(*std::max_element(finished.begin(), finished.end()) - start).count();
+  const double secs =
+      std::chrono::duration<double>(*std::max_element(finished.begin(), finished.end()) - start)
+          .count();
   std::vector<double> all;
   nlohmann::json errs = nlohmann::json::object();
   uint64_t nerr = 0;
@@ -596,9 +614,10 @@ bool Fetch(const FetchOptions& o, nlohmann::json* out) {
           {"error_kinds", errs},
           {"requests_per_s", static_cast<double>(all.size()) / secs},
           {"latency_ms", LatencyMs(&all)},
-          {"access_log", {{"on_chain", logged},
-                          {"missing", all.size() > logged ? all.size() - logged : 0},
-                          {"drain_seconds", std::chrono::duration<double>(Clk::now() - drain0).count()}}}};
+          {"access_log",
+           {{"on_chain", logged},
+            {"missing", all.size() > logged ? all.size() - logged : 0},
+            {"drain_seconds", std::chrono::duration<double>(Clk::now() - drain0).count()}}}};
   return true;
 }
 
@@ -640,9 +659,11 @@ class NodeProcess {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, (dir + "/node.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, (dir + "/node.log").c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
     std::vector<char*> argv = {const_cast<char*>(binary.c_str()), const_cast<char*>("node"),
-                               const_cast<char*>("--config"), const_cast<char*>(config.c_str()), nullptr};
+                               const_cast<char*>("--config"), const_cast<char*>(config.c_str()),
+                               nullptr};
     int rc = posix_spawn(&pid_, binary.c_str(), &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
@@ -683,8 +704,8 @@ class NodeProcess {
 // fetch with --carechain: for each engine (sqlite; postgres if a conninfo is
 // given) makes <dir>/<engine> with init's layout, starts a node on it, runs
 // Fetch, stops the node. Prints one JSON object.
-int FetchAll(FetchOptions o, const std::string& binary, const std::string& dir, const std::string& postgres,
-             double verify_seconds) {
+int FetchAll(FetchOptions o, const std::string& binary, const std::string& dir,
+             const std::string& postgres, double verify_seconds) {
   crypto::Init();
   if (std::filesystem::exists(dir) && !std::filesystem::is_empty(dir)) {
     std::fprintf(stderr, "error: %s is not empty: fetch makes fresh nodes there\n", dir.c_str());
@@ -702,10 +723,13 @@ int FetchAll(FetchOptions o, const std::string& binary, const std::string& dir, 
     Bytes tag(6);
     RandomBytes(tag.data(), tag.size());
     const std::string schema = "carechain_fetch_" + ToHex(tag);
-    if (RunCommand({"psql", postgres, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE SCHEMA " + schema}) == 0) {
+    if (RunCommand({"psql", postgres, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                    "CREATE SCHEMA " + schema}) == 0) {
       conninfo += " options='-csearch_path=" + schema + "'";
     } else {
-      std::fprintf(stderr, "warning: could not create a schema with psql; using the conninfo's default schema\n");
+      std::fprintf(
+          stderr,
+          "warning: could not create a schema with psql; using the conninfo's default schema\n");
     }
     engines.emplace_back("postgres", conninfo);
   }
@@ -730,7 +754,8 @@ int FetchAll(FetchOptions o, const std::string& binary, const std::string& dir, 
     if (!Fetch(o, &r)) return 1;
     r["engine"] = engine;
     if (result.contains("verify_per_s") && result["verify_per_s"]["threads_2"].get<double>() > 0)
-      r["ratio_to_2_thread_verify"] = r["requests_per_s"].get<double>() / result["verify_per_s"]["threads_2"].get<double>();
+      r["ratio_to_2_thread_verify"] =
+          r["requests_per_s"].get<double>() / result["verify_per_s"]["threads_2"].get<double>();
     ok = ok && r["errors"] == 0 && r["access_log"]["missing"] == 0;
     result[engine] = std::move(r);
   }
@@ -757,10 +782,12 @@ int main(int argc, char** argv) {
   cc::bench::InitOptions init_opts;
   init->add_option("--max-tx-bytes", init_opts.max_tx_bytes, "Genesis params.max_tx_bytes")
       ->check(CLI::Range(512, 1 << 20));
-  init->add_option("--offchain", init_opts.offchain, "The custodian's record store: sqlite, postgres or none")
+  init->add_option("--offchain", init_opts.offchain,
+                   "The custodian's record store: sqlite, postgres or none")
       ->check(CLI::IsMember({"sqlite", "postgres", "none"}));
   std::string postgres;
-  init->add_option("--postgres", postgres, "libpq conninfo of the record store (with --offchain postgres)");
+  init->add_option("--postgres", postgres,
+                   "libpq conninfo of the record store (with --offchain postgres)");
   auto* run = app.add_subcommand("run", "Submit load and report throughput and latency");
   run->add_option("--node", node);
   run->add_option("--txs", txs);
@@ -778,21 +805,30 @@ int main(int argc, char** argv) {
   reads->add_flag("--unsigned", unsigned_reads, "Send without request signatures (e.g. /healthz)");
   reads->add_option("--conns", conns)->check(CLI::Range(1, 256));
   reads->add_option("--seconds", seconds);
-  auto* fetch = app.add_subcommand(
-      "fetch", "Measure record fetches (consent decision, decrypt, access log) on a node with the records module");
+  auto* fetch = app.add_subcommand("fetch",
+                                   "Measure record fetches (consent decision, decrypt, access log) "
+                                   "on a node with the records module");
   cc::bench::FetchOptions fo;
   std::string binary;
-  fetch->add_option("--carechain", binary, "Path of the carechain binary: start fresh nodes in --dir (else use --node)");
+  fetch->add_option("--carechain", binary,
+                    "Path of the carechain binary: start fresh nodes in --dir (else use --node)");
   fetch->add_option("--dir", dir, "Folder for the nodes started (must be empty or absent)");
-  fetch->add_option("--postgres", postgres, "libpq conninfo: also run against a node with [offchain] engine = \"postgres\"");
+  fetch->add_option(
+      "--postgres", postgres,
+      "libpq conninfo: also run against a node with [offchain] engine = \"postgres\"");
   fetch->add_option("--node", node, "A running node made by init (without --carechain)");
-  fetch->add_option("--records", fo.records, "Records to store and read")->check(CLI::Range(1, 1000000));
+  fetch->add_option("--records", fo.records, "Records to store and read")
+      ->check(CLI::Range(1, 1000000));
   fetch->add_option("--size", fo.size, "Bytes per record")->check(CLI::Range(1, 1 << 20));
-  fetch->add_option("--conns", fo.conns, "Concurrent keep-alive connections")->check(CLI::Range(1, 256));
+  fetch->add_option("--conns", fo.conns, "Concurrent keep-alive connections")
+      ->check(CLI::Range(1, 256));
   fetch->add_option("--seconds", fo.seconds, "Seconds of reads");
-  fetch->add_option("--max-tx-bytes", fo.max_tx_bytes, "Genesis params.max_tx_bytes of the nodes started")
+  fetch
+      ->add_option("--max-tx-bytes", fo.max_tx_bytes,
+                   "Genesis params.max_tx_bytes of the nodes started")
       ->check(CLI::Range(512, 1 << 20));
-  fetch->add_option("--verify-seconds", verify_seconds, "Seconds per Ed25519 verify measurement (0 = skip)");
+  fetch->add_option("--verify-seconds", verify_seconds,
+                    "Seconds per Ed25519 verify measurement (0 = skip)");
   CLI11_PARSE(app, argc, argv);
   if (reads->parsed()) return cc::bench::Reads(node, path, !unsigned_reads, conns, seconds);
   if (init->parsed()) {
