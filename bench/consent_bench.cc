@@ -14,7 +14,9 @@
 // go to table files, as on a node after a restart). Build times and the
 // query check go to stderr.
 //
-// Benchmarks, each on MemState and RocksDB, 1 and 2 threads, wall-clock time:
+// Benchmarks, each on Index (records::ConsentIndex loaded from the RocksDB
+// store: what a node's gatekeeper decides on), MemState and RocksDB (the
+// state read directly), 1 and 2 threads, wall-clock time:
 //   BM_ConsentDecision/<store>/<kind>  items_per_second = decisions/s (over all
 //                                      threads); allowed = the share allowed
 //     kind: actor_grant  allowed by a grant naming the reader's key
@@ -41,6 +43,7 @@
 
 #include "apps/identity/identity.h"
 #include "apps/records/consent.h"
+#include "apps/records/consent_index.h"
 #include "apps/records/keys.h"
 #include "ledger/block.h"
 #include "ledger/store.h"
@@ -438,15 +441,45 @@ Rocks& TheRocks() {
   return r;
 }
 
-enum class Store { kMem, kRocks };
+enum class Store { kMem, kRocks, kIndex };
 
 const StateReader& StateOf(Store s) {
   if (s == Store::kMem) return TheData().mem;
   return *TheRocks().store;
 }
 
+// The node's path: the ConsentIndex, loaded from the RocksDB store as a node
+// loads it at start, and checked to decide as the MemState does.
+const records::ConsentIndex& TheIndex() {
+  static records::ConsentIndex* index = [] {
+    auto t0 = std::chrono::steady_clock::now();
+    auto* ix = new records::ConsentIndex();
+    ix->Load(*TheRocks().store);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    size_t checked = 0;
+    for (const auto& qs : TheData().queries) {
+      for (const auto& q : qs) {
+        records::Decision a = records::Decide(TheData().mem, q.Request());
+        records::Decision b = records::Decide(*ix, q.Request());
+        if (a.verdict != b.verdict || a.consent != b.consent || a.reason != b.reason || a.emergency != b.emergency) {
+          std::fprintf(stderr, "consent fixture: the index and the MemState decide differently\n");
+          std::exit(2);
+        }
+        ++checked;
+      }
+    }
+    std::fprintf(stderr, "consent index: %zu records, %zu grants loaded from RocksDB in %.1f s; %zu decisions "
+                 "checked against the MemState\n", ix->records(), ix->grants(), secs, checked);
+    return ix;
+  }();
+  return *index;
+}
+
 void BM_ConsentDecision(benchmark::State& state, Store store, Kind kind) {
-  const StateReader& s = StateOf(store);
+  std::optional<records::StateConsentView> state_view;
+  if (store != Store::kIndex) state_view.emplace(&StateOf(store));
+  const records::ConsentView& s =
+      store == Store::kIndex ? static_cast<const records::ConsentView&>(TheIndex()) : *state_view;
   const std::vector<Query>& qs = TheData().queries[kind];
   // Threads start far apart in the (shuffled by patient) query list.
   size_t i = (static_cast<size_t>(state.thread_index()) * qs.size()) / 2;
@@ -514,6 +547,14 @@ void BM_ConsentPart(benchmark::State& state, Store store, Part part) {
 }
 
 void Register() {
+  for (int kind = 0; kind < kKinds; ++kind) {
+    benchmark::RegisterBenchmark(
+        (std::string("BM_ConsentDecision/Index/") + kKindNames[kind]).c_str(),
+        [kind](benchmark::State& st) { BM_ConsentDecision(st, Store::kIndex, static_cast<Kind>(kind)); })
+        ->Threads(1)
+        ->Threads(2)
+        ->UseRealTime();
+  }
   const std::pair<Store, const char*> stores[] = {{Store::kMem, "MemState"},
                                                   {Store::kRocks, "RocksDB"}};
   for (const auto& [store, sname] : stores) {

@@ -65,6 +65,7 @@ Status Chain::Commit(const BlockPtr& block, const BlockExecution& e) {
     head_time_ms_ = block->header().time_ms;
   }
   cv_.notify_all();
+  for (const auto& fn : write_listeners_) fn(block, e.writes);
   for (const auto& fn : listeners_) fn(block);
   return Status::Ok();
 }

@@ -45,6 +45,11 @@ class Chain {
 
   // Called after each commit, on the committing thread.
   void OnCommit(std::function<void(const BlockPtr&)> fn) { listeners_.push_back(std::move(fn)); }
+  // Called after each commit with the block's state writes, before the
+  // OnCommit listeners (in-memory indexes of the state follow it this way).
+  void OnCommitWrites(std::function<void(const BlockPtr&, const WriteSet&)> fn) {
+    write_listeners_.push_back(std::move(fn));
+  }
 
   ChainStore& store() { return *store_; }
   const ChainStore& store() const { return *store_; }
@@ -65,6 +70,7 @@ class Chain {
   SecretKey node_key_;
   Clock* clock_;
   std::vector<std::function<void(const BlockPtr&)>> listeners_;
+  std::vector<std::function<void(const BlockPtr&, const WriteSet&)>> write_listeners_;
   CachedReader cache_;  // the committed state; used by Propose() only
 
   mutable std::mutex mu_;

@@ -155,8 +155,17 @@ Status Node::OpenOffchain(const std::string& org) {
   g.org = org;
   g.flush_interval_ms = o.flush_interval_ms;
   g.max_tx_bytes = genesis_.params.max_tx_bytes;
+  // The consent decisions' in-memory view, loaded now and kept current by
+  // every commit (before the gatekeeper's own listener runs).
+  auto t0 = std::chrono::steady_clock::now();
+  consents_ = std::make_unique<records::ConsentIndex>();
+  consents_->Load(chain_->store());
+  records::ConsentIndex* index = consents_.get();
+  chain_->OnCommitWrites([index](const BlockPtr&, const WriteSet& w) { index->Apply(w); });
+  spdlog::info("consent index: {} records, {} grants loaded in {:.2f} s", consents_->records(), consents_->grants(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   gatekeeper_ = std::make_unique<offchain::Gatekeeper>(records_.get(), &chain_->store(), std::move(master), g,
-                                                       Clock::System());
+                                                       Clock::System(), consents_.get());
   offchain::Gatekeeper* gk = gatekeeper_.get();
   chain_->OnCommit([gk](const BlockPtr& b) { gk->OnCommit(b); });
   spdlog::info("off-chain store: {} (custodian '{}')", records_->engine(), org);

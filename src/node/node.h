@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "api/server.h"
+#include "apps/records/consent_index.h"
 #include "ledger/chain.h"
 #include "ledger/store.h"
 #include "node/config.h"
@@ -38,6 +39,7 @@ class Node {
   std::unique_ptr<SoloOrderer> orderer_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<offchain::RecordStore> records_;
+  std::unique_ptr<records::ConsentIndex> consents_;
   std::unique_ptr<offchain::Gatekeeper> gatekeeper_;
   std::unique_ptr<api::Server> api_;
 };

@@ -42,8 +42,14 @@ Result<AeadKey> LoadOrCreateMasterKey(const std::string& path) {
 }
 
 Gatekeeper::Gatekeeper(RecordStore* store, const StateReader* state, AeadKey master, GatekeeperOptions options,
-                       Clock* clock)
-    : store_(store), state_(state), master_(std::move(master)), options_(std::move(options)), clock_(clock) {}
+                       Clock* clock, const records::ConsentView* consents)
+    : store_(store),
+      state_(state),
+      state_view_(state),
+      consents_(consents ? consents : &state_view_),
+      master_(std::move(master)),
+      options_(std::move(options)),
+      clock_(clock) {}
 
 Gatekeeper::~Gatekeeper() { Stop(); }
 
@@ -104,11 +110,9 @@ Status Gatekeeper::Log(const Reader& reader, std::string_view rid, std::string_v
 }
 
 Result<Served> Gatekeeper::Fetch(const Reader& reader, std::string_view rid, std::string_view purpose) {
-  records::Decision d = records::Decide(*state_, {reader.key, reader.org, rid, purpose, clock_->NowMs()});
+  records::Decision d = records::Decide(*consents_, {reader.key, reader.org, rid, purpose, clock_->NowMs()});
   if (d.verdict == records::Verdict::kUnknownRecord) return Status::NotFound("no record " + std::string(rid));
-  auto rec = state_->Get(records::RecordKey(rid));
-  auto pointer = nlohmann::json::parse(rec.value_or("{}"), nullptr, false);
-  const std::string custodian = pointer.is_object() ? pointer.value("custodian", "") : "";
+  const std::string& custodian = d.record->custodian;
   if (custodian != options_.org) {
     return Status::Precondition("record " + std::string(rid) + " is held by custodian '" + custodian +
                                 "'; fetch it from that organisation's node");
@@ -130,7 +134,7 @@ Result<Served> Gatekeeper::Fetch(const Reader& reader, std::string_view rid, std
   if (!key.ok()) return Status::Corruption("record " + std::string(rid) + ": its key is malformed");
   auto content = Open(*key, row->ciphertext, ContentContext(rid));
   if (!content.ok()) return Status::Corruption("record " + std::string(rid) + ": its content does not open");
-  if (SaltedHash(row->salt, *content).hex() != pointer.value("content_hash", "")) {
+  if (SaltedHash(row->salt, *content).hex() != d.record->content_hash) {
     return Status::Corruption("record " + std::string(rid) + ": content does not match the hash on chain");
   }
   // No read without its audit entry: the entry is durable before the content leaves.

@@ -78,8 +78,10 @@ struct Reader {
 class Gatekeeper {
  public:
   // `state` is the node's committed state; `master` seals record keys.
+  // Decisions read `consents` (the node's ConsentIndex), or the state itself
+  // when it is null.
   Gatekeeper(RecordStore* store, const StateReader* state, AeadKey master, GatekeeperOptions options,
-             Clock* clock);
+             Clock* clock, const records::ConsentView* consents = nullptr);
   ~Gatekeeper();
 
   // Starts the outbox flusher, which submits through `submitter`.
@@ -121,6 +123,8 @@ class Gatekeeper {
 
   RecordStore* store_;
   const StateReader* state_;
+  records::StateConsentView state_view_;
+  const records::ConsentView* consents_;
   const AeadKey master_;
   const GatekeeperOptions options_;
   Clock* clock_;

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "apps/records/keys.h"
-
 namespace cc::records {
 namespace {
 
@@ -17,28 +15,44 @@ enum class Miss { kNone = 0, kScope = 1, kPurpose = 2, kTime = 3, kRevoked = 4 }
 
 }  // namespace
 
-Decision Decide(const StateReader& state, const AccessRequest& q) {
+std::optional<RecordInfo> ParseRecordInfo(std::string_view value) {
+  auto j = nlohmann::json::parse(value, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  return RecordInfo{j.value("patient", ""), j.value("category", ""), j.value("custodian", ""),
+                    j.value("content_hash", ""), j.value("status", "") == "erased"};
+}
+
+std::optional<RecordInfo> StateConsentView::Record(std::string_view rid) const {
+  auto v = state_->Get(RecordKey(rid));
+  if (!v) return std::nullopt;
+  return ParseRecordInfo(*v);
+}
+
+void StateConsentView::Grants(std::string_view patient, std::string_view grantee, const GrantFn& fn) const {
+  const std::string prefix = GrantPrefix(patient, grantee);
+  state_->Scan(prefix, "", [&](std::string_view key, std::string_view value) {
+    auto g = DecodeGrant(value);
+    if (!g.ok()) return true;  // the executor wrote it; skip rather than guess
+    return fn(key.substr(prefix.size()), *g);
+  });
+}
+
+Decision Decide(const ConsentView& view, const AccessRequest& q) {
   Decision d;
-  auto rec = state.Get(RecordKey(q.record));
-  if (!rec) {
+  d.record = view.Record(q.record);
+  if (!d.record) {
     d.verdict = Verdict::kUnknownRecord;
     d.reason = "no such record";
     return d;
   }
-  auto j = nlohmann::json::parse(*rec, nullptr, false);
-  if (!j.is_object()) {
-    d.verdict = Verdict::kUnknownRecord;
-    d.reason = "record pointer is unreadable";
-    return d;
-  }
-  d.patient = j.value("patient", "");
-  d.category = j.value("category", "");
-  if (j.value("status", "") == "erased") {
+  const RecordInfo& rec = *d.record;
+  if (rec.erased) {
     d.verdict = Verdict::kErased;
     d.reason = "the record was erased at the patient's request";
     return d;
   }
-  if (q.reader.hex() == d.patient) {
+  const std::string reader = q.reader.hex();
+  if (reader == rec.patient) {
     d.verdict = Verdict::kAllowed;
     d.own = true;
     return d;
@@ -46,28 +60,24 @@ Decision Decide(const StateReader& state, const AccessRequest& q) {
   Miss closest = Miss::kNone;
   std::string emergency_cid;
   auto consider = [&](std::string_view grantee) {
-    const std::string prefix = GrantPrefix(d.patient, grantee);
-    state.Scan(prefix, "", [&](std::string_view key, std::string_view value) {
-      auto g = DecodeGrant(value);
-      if (!g.ok()) return true;  // the executor wrote it; skip rather than guess
-      std::string_view cid = key.substr(prefix.size());
-      if (g->revoked) {
+    view.Grants(rec.patient, grantee, [&](std::string_view cid, const Grant& g) {
+      if (g.revoked) {
         closest = std::max(closest, Miss::kRevoked);
         return true;
       }
-      if (q.now_ms < g->from_ms || q.now_ms >= g->until_ms) {
+      if (q.now_ms < g.from_ms || q.now_ms >= g.until_ms) {
         closest = std::max(closest, Miss::kTime);
         return true;
       }
-      if (g->emergency) {
+      if (g.emergency) {
         if (emergency_cid.empty()) emergency_cid = cid;
         return true;
       }
-      if (g->purpose != q.purpose) {
+      if (g.purpose != q.purpose) {
         closest = std::max(closest, Miss::kPurpose);
         return true;
       }
-      if (!Contains(g->records, q.record) && !Contains(g->categories, d.category)) {
+      if (!Contains(g.records, q.record) && !Contains(g.categories, rec.category)) {
         closest = std::max(closest, Miss::kScope);
         return true;
       }
@@ -76,7 +86,7 @@ Decision Decide(const StateReader& state, const AccessRequest& q) {
       return false;
     });
   };
-  consider(q.reader.hex());
+  consider(reader);
   if (!d.allowed() && !q.reader_org.empty()) consider(std::string(kOrgGrantee) + std::string(q.reader_org));
   if (d.allowed()) return d;
   if (!emergency_cid.empty()) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "apps/records/consent.h"
+#include "apps/records/consent_index.h"
 #include "testing/test_util.h"
 
 namespace cc::records {
@@ -239,6 +240,59 @@ TEST_F(RecordsTest, QueriesListAPatientsRecordsAndConsents) {
   EXPECT_TRUE(m.Query("consents/" + cid, {}, ledger_.state).ok());
   EXPECT_EQ(m.Query("records/" + std::string(32, '7'), {}, ledger_.state).status().code(), Code::kNotFound);
   EXPECT_EQ(m.Query("patients/xyz/records", {}, ledger_.state).status().code(), Code::kInvalidArgument);
+}
+
+// The index, loaded once and then kept current block by block, decides
+// exactly as the state does, whatever happened in between.
+TEST_F(RecordsTest, TheConsentIndexDecidesAsTheStateDoes) {
+  ConsentIndex index;
+  index.Load(ledger_.state);
+  EXPECT_EQ(index.records(), 2u);
+  auto run = [&](const SecretKey& key, const std::string& action, const nlohmann::json& p) {
+    last_ = ledger_.Tx(key, action, p, "records");
+    auto e = ledger_.Run({last_});
+    ASSERT_TRUE(e.ok());
+    index.Apply(e->writes);
+  };
+  auto compare = [&](const std::string& when) {
+    const SecretKey* readers[] = {&k().patient, &k().doctor, &k().pharmacist, &k().outsider};
+    const char* orgs[] = {"st-marien-hospital", "apotheke-am-markt", ""};
+    for (const SecretKey* r : readers) {
+      for (const std::string& rid : {kCt, kMeds, std::string(32, '7')}) {
+        for (const char* purpose : {"treatment", "research", "emergency"}) {
+          for (uint64_t at : {now(), now() + 2 * kDay}) {
+            for (const char* org : orgs) {
+              AccessRequest q{r->public_key(), org, rid, purpose, at};
+              Decision a = Decide(ledger_.state, q), b = Decide(index, q);
+              ASSERT_EQ(a.verdict, b.verdict) << when;
+              ASSERT_EQ(a.consent, b.consent) << when;
+              ASSERT_EQ(a.reason, b.reason) << when;
+              ASSERT_EQ(a.emergency, b.emergency) << when;
+              ASSERT_EQ(a.record, b.record) << when;
+            }
+          }
+        }
+      }
+    }
+  };
+  compare("loaded");
+  run(k().patient, "grant", {{"grantee", k().doctor.public_key().hex()}, {"categories", {"imaging"}},
+                             {"purpose", "treatment"}, {"until", now() + kDay}});
+  const std::string cid = last_->id().hex();
+  compare("granted to an actor");
+  run(k().patient, "grant", {{"grantee_org", "apotheke-am-markt"}, {"records", {kMeds}},
+                             {"purpose", "research"}, {"until", now() + kDay}});
+  compare("granted to an organisation");
+  run(k().patient, "revoke", {{"consent", cid}});
+  compare("revoked");
+  run(k().doctor, "emergency_access", {{"patient", patient()}, {"reason", "collapsed"}});
+  compare("emergency");
+  run(k().node, "erase", {{"record", kCt}, {"requested_by", patient()}});
+  compare("erased");
+  ConsentIndex reloaded;
+  reloaded.Load(ledger_.state);
+  EXPECT_EQ(reloaded.grants(), index.grants());
+  EXPECT_EQ(index.grants(), 3u);
 }
 
 TEST(GrantCodec, RoundTripsAndRefusesDamage) {
