@@ -106,7 +106,35 @@ Status Gatekeeper::Log(const Reader& reader, std::string_view rid, std::string_v
                       {"emergency", d.emergency}};
   if (!d.consent.empty()) e["consent"] = d.consent;
   if (!allowed) e["reason"] = d.reason;
-  return store_->AddOutbox({{e["id"], "access", e.dump()}});
+  return Append({e["id"], "access", e.dump()});
+}
+
+Status Gatekeeper::Append(OutboxEntry e) {
+  std::unique_lock<std::mutex> lock(log_mu_);
+  const uint64_t ticket = ++log_enqueued_;
+  log_queue_.push_back(std::move(e));
+  while (log_durable_ < ticket) {
+    if (log_writing_) {
+      log_cv_.wait(lock);
+      continue;
+    }
+    log_writing_ = true;
+    std::vector<OutboxEntry> group = std::move(log_queue_);
+    log_queue_.clear();
+    const uint64_t last = log_enqueued_;
+    lock.unlock();
+    Status s = store_->AddOutbox(group);
+    lock.lock();
+    log_writing_ = false;
+    log_durable_ = last;
+    log_results_.emplace_back(last, std::move(s));
+    if (log_results_.size() > 4096) log_results_.pop_front();
+    log_cv_.notify_all();
+  }
+  for (const auto& [last, s] : log_results_) {
+    if (last >= ticket) return s;
+  }
+  return Status::Internal("the outcome of an access entry's write was lost");
 }
 
 Result<Served> Gatekeeper::Fetch(const Reader& reader, std::string_view rid, std::string_view purpose) {

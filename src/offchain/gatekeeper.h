@@ -16,6 +16,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -119,6 +120,10 @@ class Gatekeeper {
  private:
   Status Log(const Reader& reader, std::string_view rid, std::string_view purpose,
              const records::Decision& d, bool allowed);
+  // Adds `e` to the outbox durably. Concurrent callers share one store
+  // transaction (group commit): the first to arrive writes everything
+  // queued while the others wait for it.
+  Status Append(OutboxEntry e);
   void FlushLoop();
 
   RecordStore* store_;
@@ -140,6 +145,14 @@ class Gatekeeper {
   std::map<TxId, Sent> sent_;             // GUARDED_BY(mu_)
   std::map<std::string, TxId> sent_ids_;  // entry id -> its transaction; GUARDED_BY(mu_)
   std::mutex flush_mu_;                   // one Flush() at a time
+
+  std::mutex log_mu_;
+  std::condition_variable log_cv_;
+  std::vector<OutboxEntry> log_queue_;    // GUARDED_BY(log_mu_)
+  uint64_t log_enqueued_ = 0;             // tickets handed out; GUARDED_BY(log_mu_)
+  uint64_t log_durable_ = 0;              // tickets written (or failed); GUARDED_BY(log_mu_)
+  bool log_writing_ = false;              // a caller is writing a group; GUARDED_BY(log_mu_)
+  std::deque<std::pair<uint64_t, Status>> log_results_;  // (last ticket, status) per group; GUARDED_BY(log_mu_)
   std::thread flusher_;
 };
 

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <set>
+#include <thread>
+
 #include "apps/records/keys.h"
 #include "testing/test_util.h"
 
@@ -223,6 +227,26 @@ TEST_F(GatekeeperTest, BatchesStayUnderTheTransactionSizeLimit) {
   BlockPtr b = Commit(txs);
   for (const auto& r : b->results()) EXPECT_TRUE(r.ok()) << r.detail;
   EXPECT_EQ(Outbox(), 0u);
+}
+
+// Concurrent reads share outbox transactions (group commit); each read's
+// entry is written before its content is returned, none is lost.
+TEST_F(GatekeeperTest, ConcurrentReadsEachLeaveOneEntry) {
+  const std::string rid = StoreCt();
+  std::vector<std::thread> threads;
+  std::atomic<int> served{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) served += gk_->Fetch(As(k().patient), rid, "treatment").ok();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(served.load(), 400);
+  auto box = store_->ListOutbox(1000).value();
+  EXPECT_EQ(box.size(), 400u);
+  std::set<std::string> ids;
+  for (const auto& e : box) ids.insert(e.id);
+  EXPECT_EQ(ids.size(), 400u);
 }
 
 TEST_F(GatekeeperTest, ARefusedSubmissionIsRetriedLater) {

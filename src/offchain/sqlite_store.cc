@@ -11,10 +11,14 @@
 //   stays in the -wal file.
 //
 // One connection behind a mutex: SQLite serialises writers anyway, and a
-// point read by primary key costs a few microseconds.
+// point read by primary key costs a few microseconds. Statements are
+// prepared once and reused. The gatekeeper groups concurrent reads' access
+// entries into one transaction (one WAL sync for the group).
 #include <sqlite3.h>
 
 #include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "offchain/record_store.h"
 
@@ -31,11 +35,16 @@ CREATE TABLE IF NOT EXISTS outbox (
   payload TEXT NOT NULL);
 )sql";
 
-// A prepared statement, reset on scope exit.
+// A statement of the store's cache, reset (and its bindings cleared) on
+// scope exit so the next user finds it fresh.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
+  explicit Stmt(sqlite3_stmt* s) : s_(s), rc_(s ? SQLITE_OK : SQLITE_ERROR) {}
+  ~Stmt() {
+    if (!s_) return;
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   bool ok() const { return rc_ == SQLITE_OK; }
@@ -67,7 +76,10 @@ class Stmt {
 class SqliteStore final : public RecordStore {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  ~SqliteStore() override {
+    for (auto& [_, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
 
   Status Put(const StoredRecord& r) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -78,9 +90,8 @@ class SqliteStore final : public RecordStore {
 
   Result<StoredRecord> Get(std::string_view id) const override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt q(db_,
-           "SELECT c.media_type, c.ciphertext, k.sealed_key, k.salt FROM record_content c "
-           "JOIN record_keys k ON k.id = c.id WHERE c.id = ?1");
+    Stmt q(Prepared("SELECT c.media_type, c.ciphertext, k.sealed_key, k.salt FROM record_content c "
+           "JOIN record_keys k ON k.id = c.id WHERE c.id = ?1"));
     if (!q.ok()) return Error("prepare get");
     q.Text(1, id);
     int rc = q.Step();
@@ -92,8 +103,8 @@ class SqliteStore final : public RecordStore {
   Status Erase(std::string_view id, const OutboxEntry& receipt) override {
     std::lock_guard<std::mutex> lock(mu_);
     CC_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Stmt del_keys(db_, "DELETE FROM record_keys WHERE id = ?1");
-    Stmt del_content(db_, "DELETE FROM record_content WHERE id = ?1");
+    Stmt del_keys(Prepared("DELETE FROM record_keys WHERE id = ?1"));
+    Stmt del_content(Prepared("DELETE FROM record_content WHERE id = ?1"));
     Status s;
     if (!del_keys.ok() || !del_content.ok()) s = Error("prepare erase");
     if (s.ok() && del_keys.Text(1, id).Step() != SQLITE_DONE) s = Error("erase key");
@@ -122,7 +133,7 @@ class SqliteStore final : public RecordStore {
 
   Result<std::vector<OutboxEntry>> ListOutbox(size_t limit) const override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt q(db_, "SELECT id, kind, payload FROM outbox ORDER BY seq LIMIT ?1");
+    Stmt q(Prepared("SELECT id, kind, payload FROM outbox ORDER BY seq LIMIT ?1"));
     if (!q.ok()) return Error("prepare outbox list");
     q.Int(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
     std::vector<OutboxEntry> out;
@@ -135,7 +146,7 @@ class SqliteStore final : public RecordStore {
   Status RemoveOutbox(const std::vector<std::string>& ids) override {
     std::lock_guard<std::mutex> lock(mu_);
     CC_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Stmt del(db_, "DELETE FROM outbox WHERE id = ?1");
+    Stmt del(Prepared("DELETE FROM outbox WHERE id = ?1"));
     Status s = del.ok() ? Status::Ok() : Error("prepare outbox remove");
     for (const auto& id : ids) {
       if (!s.ok()) break;
@@ -157,8 +168,8 @@ class SqliteStore final : public RecordStore {
 
  private:
   Status InsertRecord(const StoredRecord& r) {
-    Stmt c(db_, "INSERT INTO record_content (id, media_type, ciphertext) VALUES (?1, ?2, ?3)");
-    Stmt k(db_, "INSERT INTO record_keys (id, sealed_key, salt) VALUES (?1, ?2, ?3)");
+    Stmt c(Prepared("INSERT INTO record_content (id, media_type, ciphertext) VALUES (?1, ?2, ?3)"));
+    Stmt k(Prepared("INSERT INTO record_keys (id, sealed_key, salt) VALUES (?1, ?2, ?3)"));
     if (!c.ok() || !k.ok()) return Error("prepare put");
     int rc = c.Text(1, r.id).Text(2, r.media_type).Blob(3, r.ciphertext).Step();
     if (rc == SQLITE_CONSTRAINT) return Status::Exists("record " + r.id + " is already stored");
@@ -168,7 +179,7 @@ class SqliteStore final : public RecordStore {
   }
 
   Status InsertOutbox(const OutboxEntry& e) {
-    Stmt q(db_, "INSERT INTO outbox (id, kind, payload) VALUES (?1, ?2, ?3)");
+    Stmt q(Prepared("INSERT INTO outbox (id, kind, payload) VALUES (?1, ?2, ?3)"));
     if (!q.ok()) return Error("prepare outbox add");
     int rc = q.Text(1, e.id).Text(2, e.kind).Text(3, e.payload).Step();
     if (rc == SQLITE_CONSTRAINT) return Status::Exists("outbox entry " + e.id + " exists");
@@ -199,8 +210,20 @@ class SqliteStore final : public RecordStore {
     return Status::IOError(std::string("off-chain store (sqlite): ") + what + ": " + sqlite3_errmsg(db_));
   }
 
+  // Statements are prepared once (SQLITE_PREPARE_PERSISTENT) and reused.
+  // REQUIRES: mu_ held. nullptr if the statement does not prepare.
+  sqlite3_stmt* Prepared(const char* sql) const {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) return nullptr;
+    cache_.emplace(sql, s);
+    return s;
+  }
+
   mutable std::mutex mu_;
   sqlite3* db_;  // GUARDED_BY(mu_)
+  mutable std::unordered_map<std::string, sqlite3_stmt*> cache_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace
