@@ -190,10 +190,14 @@ Result<TxId> Gatekeeper::Erase(const PublicKey& requester, std::string_view rid)
     s = store_->AddOutbox({entry});
   }
   CC_RETURN_IF_ERROR(s);
-  CC_RETURN_IF_ERROR(Flush().status());
+  // The content is gone from here on; only the receipt may wait.
+  if (Status f = Flush().status(); !f.ok()) {
+    return Status::Unavailable("the record's content is destroyed; its erasure receipt is queued and will be "
+                               "sent when the node accepts transactions again (" + f.message() + ")");
+  }
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sent_ids_.find(entry.id);
-  if (it == sent_ids_.end()) return Status::Unavailable("the erasure receipt is queued; it will be sent again");
+  if (it == sent_ids_.end()) return Status::Unavailable("the record's content is destroyed; its erasure receipt is queued");
   return it->second;
 }
 

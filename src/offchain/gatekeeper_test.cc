@@ -257,6 +257,19 @@ TEST_F(GatekeeperTest, ARefusedSubmissionIsRetriedLater) {
   EXPECT_EQ(Outbox(), 1u);
   submitter_.refuse_ = false;
   EXPECT_EQ(*gk_->Flush(), 1u);
+  // An erasure while the node refuses transactions: destroyed now, receipt later.
+  Commit();
+  submitter_.refuse_ = true;
+  auto r = gk_->Erase(k().patient.public_key(), rid);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_NE(r.status().message().find("destroyed"), std::string::npos);
+  EXPECT_EQ(sqlite_->Get(rid).status().code(), Code::kNotFound);
+  submitter_.refuse_ = false;
+  EXPECT_EQ(*gk_->Flush(), 1u);
+  BlockPtr b = Commit();
+  ASSERT_EQ(b->txs().size(), 1u);
+  EXPECT_EQ(b->txs()[0]->body().action, "erase");
+  EXPECT_TRUE(b->results()[0].ok());
 }
 
 TEST(MasterKey, CreatedOnceWithOwnerOnlyAccessAndCheckedOnLoad) {
