@@ -163,14 +163,7 @@ int VerifyProofFile(const std::string& file, const std::string& genesis_path,
     auto g = Genesis::Load(genesis_path);
     if (!g.ok()) return Fail(g.status());
     chain_id = g->chain_id;
-    const auto& orgs = g->doc["orgs"];
-    for (const auto& org : orgs.is_array() ? orgs : nlohmann::json::array()) {
-      if (!org.is_object() || !org.contains("nodes") || !org["nodes"].is_array()) continue;
-      for (const auto& n : org["nodes"]) {
-        if (!n.is_string()) continue;
-        if (auto k = PublicKey::FromHex(n.get<std::string>())) trusted.push_back(*k);
-      }
-    }
+    for (const PublicKey& k : g->NodeKeys()) trusted.push_back(k);
     if (trusted.empty()) return Fail(Status::Invalid("the genesis names no node keys"));
   }
   if (j.is_object() && j.contains("tx_id") && j["tx_id"].is_string()) {

@@ -48,4 +48,18 @@ Result<Genesis> Genesis::Load(const std::string& path) {
   return g;
 }
 
+std::vector<PublicKey> Genesis::NodeKeys() const {
+  std::vector<PublicKey> out;
+  auto orgs = doc.find("orgs");
+  if (orgs == doc.end() || !orgs->is_array()) return out;
+  for (const auto& org : *orgs) {
+    if (!org.is_object() || !org.contains("nodes") || !org["nodes"].is_array()) continue;
+    for (const auto& n : org["nodes"]) {
+      if (!n.is_string()) continue;
+      if (auto k = PublicKey::FromHex(n.get<std::string>())) out.push_back(*k);
+    }
+  }
+  return out;
+}
+
 }  // namespace cc

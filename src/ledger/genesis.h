@@ -4,8 +4,10 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "crypto/hash.h"
+#include "crypto/keys.h"
 #include "util/status.h"
 
 namespace cc {
@@ -25,6 +27,11 @@ struct Genesis {
 
   static Result<Genesis> Parse(const std::string& text);
   static Result<Genesis> Load(const std::string& path);
+
+  // The node keys the document names (orgs[].nodes), in document order;
+  // entries that are not 64 hex digits are skipped (identity's genesis
+  // check refuses such a document anyway).
+  std::vector<PublicKey> NodeKeys() const;
 };
 
 }  // namespace cc

@@ -84,5 +84,18 @@ TEST(Genesis, LoadNamesTheFile) {
   EXPECT_EQ(Genesis::Load(dir.file("none.json")).status().code(), Code::kNotFound);
 }
 
+TEST(GenesisNodeKeys, ListsEveryOrgsNodesAndSkipsJunk) {
+  const std::string a(64, 'a'), b(64, 'b');
+  auto g = Genesis::Parse(nlohmann::json({{"chain_id", "x"}, {"time_ms", 1},
+                                          {"orgs", {{{"id", "o1"}, {"nodes", {a, 5, "zz"}}},
+                                                    {{"id", "o2"}},
+                                                    {{"id", "o3"}, {"nodes", {b}}}}}}).dump());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  auto keys = g->NodeKeys();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].hex(), a);
+  EXPECT_EQ(keys[1].hex(), b);
+}
+
 }  // namespace
 }  // namespace cc

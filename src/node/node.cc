@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "apps/identity/identity.h"
@@ -14,15 +15,8 @@ namespace cc::node {
 namespace {
 
 bool GenesisNamesNode(const Genesis& g, const PublicKey& key) {
-  const auto& orgs = g.doc["orgs"];
-  if (!orgs.is_array()) return false;
-  for (const auto& org : orgs) {
-    if (!org.is_object() || !org.contains("nodes") || !org["nodes"].is_array()) continue;
-    for (const auto& n : org["nodes"]) {
-      if (n.is_string() && PublicKey::FromHex(n.get<std::string>()) == key) return true;
-    }
-  }
-  return false;
+  auto keys = g.NodeKeys();
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
 }  // namespace
