@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -58,6 +59,12 @@ class Module {
     return Status::NotFound("module " + std::string(name()) + " has no query " + std::string(path));
   }
 };
+
+// Helpers for modules' state and queries.
+// The JSON object stored at `key`; nullopt if absent or not a JSON object.
+std::optional<nlohmann::json> ReadJsonObject(const StateReader& state, std::string_view key);
+// A query's ?limit=: 1..1000, `fallback` when absent.
+size_t LimitParam(const QueryParams& params, size_t fallback);
 
 // Decides whether a key may sign transactions (apps/identity provides it).
 class ActorAuthority {

@@ -12,14 +12,6 @@ constexpr std::string_view kNodePrefix = "identity/node/";
 std::string OrgKey(std::string_view id) { return std::string(kOrgPrefix) + std::string(id); }
 std::string NodeKey(const PublicKey& k) { return std::string(kNodePrefix) + k.hex(); }
 
-std::optional<nlohmann::json> ReadJson(const StateReader& state, std::string_view key) {
-  auto v = state.Get(key);
-  if (!v) return std::nullopt;
-  auto j = nlohmann::json::parse(*v, nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
-  return j;
-}
-
 void WriteJson(Overlay& state, std::string_view key, const nlohmann::json& j) {
   state.Put(key, j.dump());
 }
@@ -44,13 +36,13 @@ Status CheckKeyList(const nlohmann::json& org, const char* field, bool required)
 std::string ActorKey(const PublicKey& key) { return std::string(kActorPrefix) + key.hex(); }
 
 std::optional<Actor> LookupActor(const StateReader& state, const PublicKey& key) {
-  auto j = ReadJson(state, ActorKey(key));
+  auto j = ReadJsonObject(state, ActorKey(key));
   if (!j) return std::nullopt;
   return Actor{j->value("org", ""), j->value("role", ""), j->value("status", "") == "active"};
 }
 
 std::optional<std::string> NodeOrg(const StateReader& state, const PublicKey& key) {
-  auto j = ReadJson(state, NodeKey(key));
+  auto j = ReadJsonObject(state, NodeKey(key));
   if (!j || !j->is_object()) return std::nullopt;
   return j->value("org", "");
 }
@@ -102,7 +94,7 @@ TxResult IdentityModule::Register(const TxContext& ctx, Overlay& state) const {
 
 TxResult IdentityModule::Revoke(const TxContext& ctx, Overlay& state) const {
   const PublicKey key = *PublicKey::FromHex(ctx.payload["key"].get<std::string>());
-  auto rec = ReadJson(state, ActorKey(key));
+  auto rec = ReadJsonObject(state, ActorKey(key));
   if (!rec) return TxResult::Reject(TxCode::kNotFound, "key is not registered");
   if ((*rec)["status"] != "active") return TxResult::Reject(TxCode::kFailedPrecondition, "key is already revoked");
   auto signer = LookupActor(state, ctx.tx.body().actor);
@@ -124,7 +116,7 @@ TxResult IdentityModule::Rotate(const TxContext& ctx, Overlay& state) const {
   if (state.Get(ActorKey(new_key))) {
     return TxResult::Reject(TxCode::kAlreadyExists, "new key is already registered");
   }
-  auto rec = ReadJson(state, ActorKey(old_key));  // active: the executor checked
+  auto rec = ReadJsonObject(state, ActorKey(old_key));  // active: the executor checked
   nlohmann::json fresh = {{"org", (*rec)["org"]},
                           {"role", (*rec)["role"]},
                           {"status", "active"},
@@ -207,10 +199,7 @@ Result<nlohmann::json> IdentityModule::Query(std::string_view path, const QueryP
                                              const StateReader& state) const {
   auto list = [&](std::string_view prefix, auto&& keep) {
     nlohmann::json out = nlohmann::json::array();
-    size_t limit = 1000;
-    if (auto it = params.find("limit"); it != params.end()) {
-      limit = std::clamp<size_t>(std::strtoull(it->second.c_str(), nullptr, 10), 1, 1000);
-    }
+    const size_t limit = LimitParam(params, 1000);
     state.Scan(prefix, "", [&](std::string_view k, std::string_view v) {
       auto j = nlohmann::json::parse(v, nullptr, false);
       if (j.is_discarded() || !keep(j)) return true;
@@ -226,7 +215,7 @@ Result<nlohmann::json> IdentityModule::Query(std::string_view path, const QueryP
   };
   if (path == "orgs") return list(kOrgPrefix, [](const nlohmann::json&) { return true; });
   if (path.starts_with("orgs/")) {
-    auto j = ReadJson(state, OrgKey(path.substr(5)));
+    auto j = ReadJsonObject(state, OrgKey(path.substr(5)));
     if (!j) return Status::NotFound("no organisation '" + std::string(path.substr(5)) + "'");
     return *j;
   }
@@ -239,7 +228,7 @@ Result<nlohmann::json> IdentityModule::Query(std::string_view path, const QueryP
   if (path.starts_with("actors/")) {
     auto k = PublicKey::FromHex(path.substr(7));
     if (!k) return Status::Invalid("actor key must be 64 hex digits");
-    auto j = ReadJson(state, ActorKey(*k));
+    auto j = ReadJsonObject(state, ActorKey(*k));
     if (!j) return Status::NotFound("key is not registered");
     (*j)["key"] = k->hex();
     return *j;

@@ -7,14 +7,6 @@
 namespace cc::records {
 namespace {
 
-std::optional<nlohmann::json> ReadJson(const StateReader& state, std::string_view key) {
-  auto v = state.Get(key);
-  if (!v) return std::nullopt;
-  auto j = nlohmann::json::parse(*v, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  return j;
-}
-
 bool IsActiveRole(const StateReader& state, const PublicKey& key, std::string_view role) {
   auto a = identity::LookupActor(state, key);
   return a && a->active && a->role == role;
@@ -145,7 +137,7 @@ TxResult RecordsModule::GrantConsent(const TxContext& ctx, Overlay& state) const
   g.records = Strings(p, "records");
   g.categories = Strings(p, "categories");
   for (const auto& rid : g.records) {
-    auto rec = ReadJson(state, RecordKey(rid));
+    auto rec = ReadJsonObject(state, RecordKey(rid));
     if (!rec || (*rec)["patient"] != patient.hex())
       return TxResult::Reject(TxCode::kNotFound, "record " + rid + " is not one of the patient's records");
   }
@@ -164,7 +156,7 @@ TxResult RecordsModule::GrantConsent(const TxContext& ctx, Overlay& state) const
 
 TxResult RecordsModule::Revoke(const TxContext& ctx, Overlay& state) const {
   const std::string cid = ctx.payload["consent"];
-  auto c = ReadJson(state, ConsentKey(cid));
+  auto c = ReadJsonObject(state, ConsentKey(cid));
   if (!c) return TxResult::Reject(TxCode::kNotFound, "no consent " + cid);
   const std::string patient = (*c)["patient"];
   if (patient != ctx.tx.body().actor.hex())
@@ -216,7 +208,7 @@ TxResult RecordsModule::LogAccess(const TxContext& ctx, Overlay& state) const {
   const auto& entries = ctx.payload["entries"];
   for (size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
-    auto rec = ReadJson(state, RecordKey(e["record"].get<std::string>()));
+    auto rec = ReadJsonObject(state, RecordKey(e["record"].get<std::string>()));
     if (!rec) return TxResult::Reject(TxCode::kNotFound, "entry " + std::to_string(i) + ": no such record");
     if ((*rec)["custodian"] != *org)
       return TxResult::Reject(TxCode::kUnauthorized,
@@ -235,7 +227,7 @@ TxResult RecordsModule::LogAccess(const TxContext& ctx, Overlay& state) const {
 TxResult RecordsModule::Erase(const TxContext& ctx, Overlay& state) const {
   auto org = identity::NodeOrg(state, ctx.tx.body().actor);
   const std::string rid = ctx.payload["record"];
-  auto rec = ReadJson(state, RecordKey(rid));
+  auto rec = ReadJsonObject(state, RecordKey(rid));
   if (!rec) return TxResult::Reject(TxCode::kNotFound, "no such record");
   if (!org || (*rec)["custodian"] != *org)
     return TxResult::Reject(TxCode::kUnauthorized, "an erasure is confirmed by the record's custodian's node");
@@ -252,22 +244,20 @@ TxResult RecordsModule::Erase(const TxContext& ctx, Overlay& state) const {
 
 Result<nlohmann::json> RecordsModule::Query(std::string_view path, const QueryParams& params,
                                             const StateReader& state) const {
-  size_t limit = 100;
-  if (auto it = params.find("limit"); it != params.end())
-    limit = std::clamp<size_t>(std::strtoull(it->second.c_str(), nullptr, 10), 1, 1000);
+  const size_t limit = LimitParam(params, 100);
   std::string after;
   if (auto it = params.find("after"); it != params.end()) after = it->second;
 
   if (path.starts_with("records/")) {
     std::string rid(path.substr(8));
-    auto j = ReadJson(state, RecordKey(rid));
+    auto j = ReadJsonObject(state, RecordKey(rid));
     if (!j) return Status::NotFound("no record " + rid);
     (*j)["id"] = rid;
     return *j;
   }
   if (path.starts_with("consents/")) {
     std::string cid(path.substr(9));
-    auto j = ReadJson(state, ConsentKey(cid));
+    auto j = ReadJsonObject(state, ConsentKey(cid));
     if (!j) return Status::NotFound("no consent " + cid);
     (*j)["id"] = cid;
     return *j;
@@ -292,7 +282,7 @@ Result<nlohmann::json> RecordsModule::Query(std::string_view path, const QueryPa
                  if (kind == "access") {
                    j = nlohmann::json::parse(v, nullptr, false);
                  } else {
-                   j = ReadJson(state, kind == "records" ? RecordKey(last) : ConsentKey(last));
+                   j = ReadJsonObject(state, kind == "records" ? RecordKey(last) : ConsentKey(last));
                    if (j) (*j)["id"] = last;
                  }
                  if (j && j->is_object()) items.push_back(std::move(*j));
