@@ -20,6 +20,10 @@ int HttpStatusFor(Code code) {
   return 500;
 }
 
+bool WantsCommitWait(const httplib::Request& req) {
+  return req.has_param("wait") && req.get_param_value("wait") == "commit";
+}
+
 void ReplyJson(httplib::Response& res, const nlohmann::json& body, int http_status) {
   res.status = http_status;
   // Messages may echo bytes of a binary request that are not UTF-8 (a chain

@@ -13,6 +13,8 @@ int HttpStatusFor(Code code);
 // Writes {"code": ..., "message": ...} with the matching HTTP status.
 void ReplyError(httplib::Response& res, const Status& status);
 void ReplyError(httplib::Response& res, int http_status, std::string_view code, std::string message);
+// True for ?wait=commit: the client waits until its transaction is committed.
+bool WantsCommitWait(const httplib::Request& req);
 void ReplyJson(httplib::Response& res, const nlohmann::json& body, int http_status = 200);
 
 }  // namespace cc::api

@@ -85,7 +85,7 @@ void Server::PublishRecord(const httplib::Request& req, httplib::Response& res, 
                         {"custodian", gatekeeper_->org()},
                         {"content_hash", published->content_hash.hex()},
                         {"status", "pending"}};
-  if (req.has_param("wait") && req.get_param_value("wait") == "commit" && WaitCommitted(published->tx))
+  if (WantsCommitWait(req) && WaitCommitted(published->tx))
     out["status"] = "committed";
   ReplyJson(res, out, 201);
 }
@@ -99,9 +99,8 @@ void Server::FetchRecord(const httplib::Request& req, httplib::Response& res, co
     // The patient reading their own record states no purpose; the log says
     // "patient_request" (FHIR PurposeOfUse PATRQT).
     purpose = "patient_request";
-    auto rec = chain_->store().Get(records::RecordKey(rid));
-    auto j = nlohmann::json::parse(rec.value_or("{}"), nullptr, false);
-    if (!j.is_object() || j.value("patient", "") != caller.key.hex())
+    auto rec = records::StateConsentView(&chain_->store()).Record(rid);
+    if (!rec || rec->patient != caller.key.hex())
       return ReplyError(res, Status::Invalid("say why: ?purpose=treatment|research|payment|public_health|emergency"));
   }
   if (req.has_param("purpose") && !IsPurpose(purpose))
@@ -130,15 +129,14 @@ void Server::FetchRecord(const httplib::Request& req, httplib::Response& res, co
 void Server::EraseRecord(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
   if (!gatekeeper_) return ReplyError(res, Status::Unavailable("this node keeps no records (no off-chain store)"));
   const std::string rid = req.matches[1].str();
-  auto rec = chain_->store().Get(records::RecordKey(rid));
+  auto rec = records::StateConsentView(&chain_->store()).Record(rid);
   if (!rec) return ReplyError(res, Status::NotFound("no record " + rid));
-  auto j = nlohmann::json::parse(*rec, nullptr, false);
-  auto patient = PublicKey::FromHex(j.is_object() ? j.value("patient", "") : "");
+  auto patient = PublicKey::FromHex(rec->patient);
   if (!Refuse(res, Authorize(caller, Operation::kEraseRecord, {patient, {}, ""}), "policy")) return;
   auto receipt = gatekeeper_->Erase(caller.key, rid);
   if (!receipt.ok()) return ReplyError(res, receipt.status());
   nlohmann::json out = {{"record", rid}, {"status", "erased"}, {"receipt_tx", receipt->hex()}};
-  if (req.has_param("wait") && req.get_param_value("wait") == "commit") out["receipt_committed"] = WaitCommitted(*receipt);
+  if (WantsCommitWait(req)) out["receipt_committed"] = WaitCommitted(*receipt);
   ReplyJson(res, out, 202);
 }
 

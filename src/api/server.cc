@@ -14,10 +14,6 @@ namespace {
 
 constexpr const char* kHex64 = "([0-9a-fA-F]{64})";
 
-bool WantsWait(const httplib::Request& req) {
-  return req.has_param("wait") && req.get_param_value("wait") == "commit";
-}
-
 std::string Param(const httplib::Request& req, const char* name, std::string fallback = "") {
   return req.has_param(name) ? req.get_param_value(name) : fallback;
 }
@@ -335,7 +331,7 @@ void Server::Submit(const httplib::Request& req, httplib::Response& res) {
   Status s = Admit(*tx);
   if (!s.ok()) return ReplyError(res, s);
   const TxId id = (*tx)->id();
-  if (WantsWait(req)) WaitCommitted(id);
+  if (WantsCommitWait(req)) WaitCommitted(id);
   nlohmann::json st = TxStatus(id, /*with_tx=*/false);
   ReplyJson(res, st, st["status"] == "committed" ? 200 : 202);
 }

@@ -62,6 +62,13 @@ Result<std::string> KeyFileOf(const Conn& conn) {
   return path;
 }
 
+int GetAndPrint(const Conn& conn, const std::string& path) {
+  auto c = Connect(conn);
+  if (!c.ok()) return Fail(c.status());
+  auto r = c->Get(path);
+  return r.ok() ? Print(*r) : Fail(r.status());
+}
+
 Result<Client> Connect(const Conn& conn) {
   CC_ASSIGN_OR_RETURN(std::string path, KeyFileOf(conn));
   crypto::Init();
@@ -115,10 +122,7 @@ int TxSubmit(const SubmitArgs& a) {
 
 int TxGet(const Conn& conn, const std::string& id) {
   if (!TxId::FromHex(id)) return Fail(Status::Invalid("transaction id must be 64 hex digits"));
-  auto c = Connect(conn);
-  if (!c.ok()) return Fail(c.status());
-  auto r = c->Get("/v1/transactions/" + id);
-  return r.ok() ? Print(*r) : Fail(r.status());
+  return GetAndPrint(conn, "/v1/transactions/" + id);
 }
 
 int BlockGet(const Conn& conn, const std::string& height, bool full, const std::string& out) {
@@ -248,17 +252,11 @@ int DemoInit(const std::string& dir, int port) {
 }
 
 int Info(const Conn& conn) {
-  auto c = Connect(conn);
-  if (!c.ok()) return Fail(c.status());
-  auto r = c->Get("/v1/info");
-  return r.ok() ? Print(*r) : Fail(r.status());
+  return GetAndPrint(conn, "/v1/info");
 }
 
 int Query(const Conn& conn, const std::string& module, const std::string& path) {
-  auto c = Connect(conn);
-  if (!c.ok()) return Fail(c.status());
-  auto r = c->Get("/v1/modules/" + module + "/" + path);
-  return r.ok() ? Print(*r) : Fail(r.status());
+  return GetAndPrint(conn, "/v1/modules/" + module + "/" + path);
 }
 
 }  // namespace cc::cli

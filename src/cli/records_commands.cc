@@ -109,13 +109,6 @@ int Fetch(const Conn& c, const Opts& o) {
   return 0;
 }
 
-int Get(const Conn& c, const std::string& path) {
-  auto client = Connect(c);
-  if (!client.ok()) return Fail(client.status());
-  auto r = client->Get(path);
-  return r.ok() ? Print(*r) : Fail(r.status());
-}
-
 // The patient a listing is about: --patient, else the signing key's own.
 Result<std::string> PatientOf(const Conn& c, const Opts& o) {
   if (!o.patient.empty()) return o.patient;
@@ -224,7 +217,7 @@ void AddRecordsCommands(CLI::App* app, std::string* node, std::string* ca_file, 
   add_conn(show);
   show->add_option("record", o->record, "Record id")->required();
   show->add_flag("--fhir", o->fhir, "As a FHIR R4 DocumentReference");
-  show->callback([=] { *rc = Get(conn(), "/v1/records/" + o->record + (o->fhir ? "?format=fhir" : "")); });
+  show->callback([=] { *rc = GetAndPrint(conn(), "/v1/records/" + o->record + (o->fhir ? "?format=fhir" : "")); });
 
   for (const auto& [verb, what, help] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"list", "records", "A patient's record pointers"},
@@ -240,7 +233,7 @@ void AddRecordsCommands(CLI::App* app, std::string* node, std::string* ca_file, 
         *rc = Fail(p.status());
         return;
       }
-      *rc = Get(conn(), "/v1/patients/" + *p + "/" + what + (o->fhir ? "?format=fhir" : ""));
+      *rc = GetAndPrint(conn(), "/v1/patients/" + *p + "/" + what + (o->fhir ? "?format=fhir" : ""));
     });
   }
 }

@@ -171,17 +171,16 @@ Result<Served> Gatekeeper::Fetch(const Reader& reader, std::string_view rid, std
 }
 
 Result<TxId> Gatekeeper::Erase(const PublicKey& requester, std::string_view rid) {
-  auto rec = state_->Get(records::RecordKey(rid));
-  if (!rec) return Status::NotFound("no record " + std::string(rid));
-  auto pointer = nlohmann::json::parse(*rec, nullptr, false);
-  if (!pointer.is_object()) return Status::Corruption("record pointer " + std::string(rid) + " is unreadable");
-  if (pointer.value("patient", "") != requester.hex())
-    return Status::Denied("only the record's patient may ask for its erasure");
-  if (pointer.value("custodian", "") != options_.org) {
-    return Status::Precondition("record " + std::string(rid) + " is held by custodian '" +
-                                pointer.value("custodian", "") + "'; ask that organisation's node");
+  auto raw = state_->Get(records::RecordKey(rid));
+  if (!raw) return Status::NotFound("no record " + std::string(rid));
+  auto pointer = records::ParseRecordInfo(*raw);
+  if (!pointer) return Status::Corruption("record pointer " + std::string(rid) + " is unreadable");
+  if (pointer->patient != requester.hex()) return Status::Denied("only the record's patient may ask for its erasure");
+  if (pointer->custodian != options_.org) {
+    return Status::Precondition("record " + std::string(rid) + " is held by custodian '" + pointer->custodian +
+                                "'; ask that organisation's node");
   }
-  if (pointer.value("status", "") == "erased") return Status::Precondition("the record is already erased");
+  if (pointer->erased) return Status::Precondition("the record is already erased");
   nlohmann::json receipt = {{"record", std::string(rid)}, {"requested_by", requester.hex()}};
   OutboxEntry entry{RandomHex(16), "erasure", receipt.dump()};
   Status s = store_->Erase(rid, entry);
