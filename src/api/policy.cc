@@ -45,7 +45,8 @@ Status Authorize(const Principal& c, Operation op, const Resource& r) {
     case Operation::kReadOrgs:
       return Status::Ok();
     case Operation::kSubmit:
-      return c.active ? Status::Ok() : Deny("only actors submit transactions");
+      // Nodes forward transactions they accepted to the proposer (etcd ordering).
+      return c.active || c.node ? Status::Ok() : Deny("only actors and nodes submit transactions");
     case Operation::kReadChain:
     case Operation::kReadState:
       return ChainReader(c) ? Status::Ok() : Deny("only nodes, auditors, regulators and admins read the chain");

@@ -100,7 +100,9 @@ TEST_F(PolicyTest, MetricsAndSubmission) {
   EXPECT_TRUE(Authorize(P(1), Operation::kReadMetrics).ok());
   EXPECT_FALSE(Authorize(P(3), Operation::kReadMetrics).ok());
   EXPECT_TRUE(Authorize(P(3), Operation::kSubmit).ok());
-  EXPECT_FALSE(Authorize(P(9), Operation::kSubmit).ok());  // nodes do not sign transactions
+  EXPECT_TRUE(Authorize(P(9), Operation::kSubmit).ok());    // nodes forward to the proposer
+  EXPECT_FALSE(Authorize(P(42), Operation::kSubmit).ok());  // unknown key
+  EXPECT_FALSE(Authorize(P(6), Operation::kSubmit).ok());   // revoked actor
 }
 
 TEST_F(PolicyTest, RecordsAreStoredByTheCustodiansProviders) {

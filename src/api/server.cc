@@ -183,6 +183,12 @@ void Server::Routes() {
 
   http_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     if (!orderer_->healthy()) {
+      nlohmann::json d = orderer_->Describe();
+      if (d.value("diverged", false)) {
+        return ReplyJson(res, {{"status", "diverged"}, {"height", chain_->head().height},
+                               {"message", d.value("alarm", "this node's chain differs from the network's")}},
+                         503);
+      }
       return ReplyJson(res, {{"status", "failed"}, {"height", chain_->head().height},
                              {"message", "ordering stopped after a failed commit; see the log"}}, 503);
     }
@@ -192,6 +198,12 @@ void Server::Routes() {
     if (!Refuse(res, Authorize(c, Operation::kReadMetrics), "policy")) return;
     metrics_->SetGauge("carechain_block_height", static_cast<double>(chain_->head().height));
     metrics_->SetGauge("carechain_mempool_size", static_cast<double>(orderer_->PendingCount()));
+    nlohmann::json d = orderer_->Describe();
+    if (d["ordering"] == "etcd") {
+      metrics_->SetGauge("carechain_is_proposer", d.value("proposer", false) ? 1 : 0);
+      metrics_->SetGauge("carechain_divergence_alarm", d.value("diverged", false) ? 1 : 0);
+      metrics_->SetGauge("carechain_certified_height", d.value("last_certified", 0.0));
+    }
     res.set_content(metrics_->Render(), "text/plain; version=0.0.4");
   }));
   http_->Get("/v1/info", Authed([this](const httplib::Request&, httplib::Response& res, const Principal& c) {
@@ -213,6 +225,13 @@ void Server::Routes() {
             Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) {
               if (!Refuse(r, Authorize(c, Operation::kReadChain), "policy")) return;
               GetBlock(q, r);
+            }));
+  http_->Get(R"(/v1/checkpoints/(\d{1,19}))",
+            Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) {
+              if (!Refuse(r, Authorize(c, Operation::kReadChain), "policy")) return;
+              auto info = orderer_->CheckpointInfo(std::strtoull(q.matches[1].str().c_str(), nullptr, 10));
+              if (!info.ok()) return ReplyError(r, info.status());
+              ReplyJson(r, *info);
             }));
   http_->Get(std::string("/v1/proofs/") + kHex64,
             Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) { GetProof(q, r, c); }));
@@ -261,10 +280,13 @@ httplib::Server::Handler Server::Authed(AuthedHandler h) {
 nlohmann::json Server::Info() const {
   ChainHead h = chain_->head();
   const Genesis& g = chain_->executor().genesis();
-  return {{"chain_id", g.chain_id},   {"genesis_hash", g.hash.hex()}, {"height", h.height},
-          {"head_hash", h.hash.hex()}, {"state_root", h.digest.Root().hex()},
-          {"node_key", chain_->node_key().hex()}, {"ordering", "solo"},
-          {"max_tx_bytes", g.params.max_tx_bytes}, {"version", "0.1.0"}};
+  nlohmann::json ordering = orderer_->Describe();
+  nlohmann::json j = {{"chain_id", g.chain_id},   {"genesis_hash", g.hash.hex()}, {"height", h.height},
+                      {"head_hash", h.hash.hex()}, {"state_root", h.digest.Root().hex()},
+                      {"node_key", chain_->node_key().hex()}, {"ordering", ordering["ordering"]},
+                      {"max_tx_bytes", g.params.max_tx_bytes}, {"version", "0.1.0"}};
+  if (ordering.size() > 1) j["cluster"] = std::move(ordering);
+  return j;
 }
 
 Status Server::Admit(const TxPtr& tx) {

@@ -241,14 +241,23 @@ int RunNode(const std::string& config_path, bool resync) {
   return 0;
 }
 
-int DemoInit(const std::string& dir, int port) {
+int DemoInit(const std::string& dir, int port, int nodes, const std::string& etcd_endpoints) {
   crypto::Init();
   node::DemoOptions o;
   o.dir = dir;
   o.port = port;
+  o.nodes = nodes;
+  for (size_t at = 0; at < etcd_endpoints.size();) {
+    size_t comma = std::min(etcd_endpoints.find(',', at), etcd_endpoints.size());
+    if (comma > at) o.etcd_endpoints.push_back(etcd_endpoints.substr(at, comma - at));
+    at = comma + 1;
+  }
   Status s = node::CreateDemo(o);
   if (!s.ok()) return Fail(s);
-  return Print({{"dir", dir}, {"config", dir + "/node.toml"}, {"keys", dir + "/keys"}});
+  nlohmann::json configs = nlohmann::json::array();
+  for (int i = 1; i <= nodes; ++i)
+    configs.push_back(dir + (nodes > 1 ? "/node-" + std::to_string(i) + ".toml" : "/node.toml"));
+  return Print({{"dir", dir}, {"config", configs[0]}, {"configs", configs}, {"keys", dir + "/keys"}});
 }
 
 int Info(const Conn& conn) {

@@ -30,7 +30,7 @@ int VerifyProofFile(const std::string& file, const std::string& genesis,
                     const std::vector<std::string>& proposers);
 int VerifyData(const std::string& data_dir, const std::string& genesis, bool quick, int threads);
 int RunNode(const std::string& config, bool resync);
-int DemoInit(const std::string& dir, int port);
+int DemoInit(const std::string& dir, int port, int nodes, const std::string& etcd_endpoints);
 int Info(const Conn& conn);
 int Query(const Conn& conn, const std::string& module, const std::string& path);
 

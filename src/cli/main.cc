@@ -93,8 +93,13 @@ int main(int argc, char** argv) {
   std::string dir;
   int port = 8080;
   init->add_option("--dir", dir, "Folder to create")->required();
-  init->add_option("--port", port, "API port of the node")->check(CLI::Range(0, 65535));
-  init->callback([&] { rc = DemoInit(dir, port); });
+  init->add_option("--port", port, "API port of the (first) node")->check(CLI::Range(0, 65535));
+  int demo_nodes = 1;
+  std::string etcd_endpoints;
+  init->add_option("--nodes", demo_nodes, "Nodes in the consortium; more than one orders through etcd")
+      ->check(CLI::Range(1, 4));
+  init->add_option("--etcd", etcd_endpoints, "etcd client URLs, comma-separated (with --nodes > 1)");
+  init->callback([&] { rc = DemoInit(dir, port, demo_nodes, etcd_endpoints); });
 
   auto* info = app.add_subcommand("info", "Show the node's chain, head and keys");
   add_node(info);

@@ -1,5 +1,7 @@
 #include "ledger/chain.h"
 
+#include "ledger/verifier.h"
+
 namespace cc {
 
 Status Chain::Open() {
@@ -29,10 +31,17 @@ Status Chain::Open() {
 }
 
 Result<BlockPtr> Chain::Propose(const std::vector<TxPtr>& txs, size_t* bad_index) {
-  ChainHead prev = head();
+  CC_ASSIGN_OR_RETURN(Built built, Build(txs, bad_index));
+  CC_RETURN_IF_ERROR(Commit(built.block, built.execution));
+  return built.block;
+}
+
+Result<Chain::Built> Chain::Build(const std::vector<TxPtr>& txs, size_t* bad_index) {
+  ChainHead prev;
   uint64_t prev_time;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    prev = head_;
     prev_time = head_time_ms_;
   }
   const uint64_t height = prev.height + 1;
@@ -51,9 +60,41 @@ Result<BlockPtr> Chain::Propose(const std::vector<TxPtr>& txs, size_t* bad_index
   h.tx_count = txs.size();
   h.proposer = node_key_.public_key();
   Signature sig = node_key_.Sign(AsBytes(Block::SigningMessage(h.Hash())));
-  BlockPtr block = Block::Make(std::move(h), sig, txs, std::move(e->results));
-  CC_RETURN_IF_ERROR(Commit(block, *e));
-  return block;
+  std::vector<TxResult> results = e->results;
+  BlockPtr block = Block::Make(std::move(h), sig, txs, std::move(results));
+  return Built{std::move(block), std::move(*e)};
+}
+
+Status Chain::Commit(const Built& built) {
+  const BlockHeader& h = built.block->header();
+  ChainHead now = head();
+  if (h.height != now.height + 1 || h.prev_hash != now.hash)
+    return Status::Precondition("the head moved since block " + std::to_string(h.height) + " was built");
+  return Commit(built.block, built.execution);
+}
+
+Status Chain::Apply(const BlockPtr& block) {
+  ChainHead prev;
+  uint64_t prev_time;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    prev = head_;
+    prev_time = head_time_ms_;
+  }
+  const Block& b = *block;
+  const uint64_t height = prev.height + 1;
+  CC_RETURN_IF_ERROR(CheckBlock(b, height, prev.hash, prev_time, *executor_, cache_));
+  if (auto bad = FirstBadSignature(b.txs(), /*threads=*/2)) {
+    return Status::Corruption("block " + std::to_string(height) + ": transaction " +
+                              b.txs()[*bad]->id().hex() + " has a bad signature");
+  }
+  auto e = executor_->ExecuteBlock(cache_, prev.digest, height, b.header().time_ms, b.txs());
+  if (!e.ok()) {
+    return Status::Corruption("block " + std::to_string(height) +
+                              " does not execute: " + e.status().message());
+  }
+  CC_RETURN_IF_ERROR(CheckExecution(b, *e));
+  return Commit(block, *e);
 }
 
 Status Chain::Commit(const BlockPtr& block, const BlockExecution& e) {

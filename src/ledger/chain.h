@@ -35,6 +35,23 @@ class Chain {
   // kFailedPrecondition and sets *bad_index; nothing is committed then.
   Result<BlockPtr> Propose(const std::vector<TxPtr>& txs, size_t* bad_index);
 
+  // Propose() in two steps, for an orderer that must have the block agreed
+  // (etcd) before committing it: Build() executes and signs without
+  // committing; Commit() commits if the head has not moved since.
+  struct Built {
+    BlockPtr block;
+    BlockExecution execution;
+  };
+  Result<Built> Build(const std::vector<TxPtr>& txs, size_t* bad_index);
+  Status Commit(const Built& built);
+
+  // Validates a block another node proposed as the next one (hash link,
+  // time, proposer and its signature, every transaction's signature, and a
+  // re-execution that must reproduce its results, changes_hash and
+  // state_root) and commits it. kCorruption names what did not match;
+  // nothing is committed then.
+  Status Apply(const BlockPtr& block);
+
   ChainHead head() const;
   // Waits until the head is at least `height` or the timeout passes;
   // returns the head height.

@@ -48,17 +48,24 @@ Result<Genesis> Genesis::Load(const std::string& path) {
   return g;
 }
 
-std::vector<PublicKey> Genesis::NodeKeys() const {
-  std::vector<PublicKey> out;
+std::vector<std::pair<PublicKey, std::string>> Genesis::NodeOrgs() const {
+  std::vector<std::pair<PublicKey, std::string>> out;
   auto orgs = doc.find("orgs");
   if (orgs == doc.end() || !orgs->is_array()) return out;
   for (const auto& org : *orgs) {
     if (!org.is_object() || !org.contains("nodes") || !org["nodes"].is_array()) continue;
+    std::string id = org.contains("id") && org["id"].is_string() ? org["id"].get<std::string>() : "";
     for (const auto& n : org["nodes"]) {
       if (!n.is_string()) continue;
-      if (auto k = PublicKey::FromHex(n.get<std::string>())) out.push_back(*k);
+      if (auto k = PublicKey::FromHex(n.get<std::string>())) out.emplace_back(*k, id);
     }
   }
+  return out;
+}
+
+std::vector<PublicKey> Genesis::NodeKeys() const {
+  std::vector<PublicKey> out;
+  for (auto& [key, org] : NodeOrgs()) out.push_back(key);
   return out;
 }
 

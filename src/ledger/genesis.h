@@ -28,9 +28,11 @@ struct Genesis {
   static Result<Genesis> Parse(const std::string& text);
   static Result<Genesis> Load(const std::string& path);
 
-  // The node keys the document names (orgs[].nodes), in document order;
-  // entries that are not 64 hex digits are skipped (identity's genesis
-  // check refuses such a document anyway).
+  // The node keys the document names (orgs[].nodes), in document order,
+  // with the id of the organisation running each; entries that are not 64
+  // hex digits are skipped (identity's genesis check refuses such a
+  // document anyway).
+  std::vector<std::pair<PublicKey, std::string>> NodeOrgs() const;
   std::vector<PublicKey> NodeKeys() const;
 };
 

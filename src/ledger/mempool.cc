@@ -40,18 +40,75 @@ std::vector<TxPtr> Mempool::Take(size_t max) {
 
 void Mempool::Done(const std::vector<TxPtr>& txs, bool committed) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& tx : txs) {
+  for (const auto& tx : txs) DoneLocked(tx, committed);
+}
+
+void Mempool::DoneLocked(const TxPtr& tx, bool committed) {
+  ids_.erase(tx->id());
+  auto it = actors_.find(tx->body().actor);
+  if (it == actors_.end()) return;
+  if (!committed) {
+    // The actor's later in-flight transactions can no longer commit (they
+    // are dropped in turn); its next valid nonce is this one again.
+    it->second.last_nonce = std::min(it->second.last_nonce, tx->body().nonce - 1);
+  }
+  if (it->second.in_flight > 0) it->second.in_flight--;
+  if (it->second.in_flight == 0) actors_.erase(it);
+}
+
+void Mempool::Requeue(const std::vector<TxPtr>& txs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  queue_.insert(queue_.begin(), txs.begin(), txs.end());
+  cv_.notify_all();
+}
+
+std::vector<TxPtr> Mempool::Committed(const std::vector<TxPtr>& block_txs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::unordered_map<PublicKey, uint64_t, PublicKeyHash> used;  // actor -> highest nonce in the block
+  bool any = false;
+  for (const auto& tx : block_txs) {
+    if (!actors_.count(tx->body().actor)) continue;
+    uint64_t& n = used[tx->body().actor];
+    n = std::max(n, tx->body().nonce);
+    any = true;
+  }
+  std::vector<TxPtr> dropped;
+  if (!any) return dropped;
+  std::unordered_set<TxId, DigestHash> in_block;
+  for (const auto& tx : block_txs) in_block.insert(tx->id());
+  std::deque<TxPtr> keep;
+  for (auto& tx : queue_) {
+    auto u = used.find(tx->body().actor);
+    if (u == used.end() || tx->body().nonce > u->second) {
+      keep.push_back(std::move(tx));
+    } else if (in_block.count(tx->id())) {
+      DoneLocked(tx, /*committed=*/true);
+    } else {
+      dropped.push_back(std::move(tx));  // its nonce went to another transaction
+    }
+  }
+  queue_ = std::move(keep);
+  for (const auto& tx : dropped) {
     ids_.erase(tx->id());
     auto it = actors_.find(tx->body().actor);
-    if (it == actors_.end()) continue;
-    if (!committed) {
-      // The actor's later in-flight transactions can no longer commit (they
-      // are dropped in turn); its next valid nonce is this one again.
-      it->second.last_nonce = std::min(it->second.last_nonce, tx->body().nonce - 1);
-    }
-    if (it->second.in_flight > 0) it->second.in_flight--;
-    if (it->second.in_flight == 0) actors_.erase(it);
+    if (it != actors_.end() && it->second.in_flight > 0 && --it->second.in_flight == 0) actors_.erase(it);
   }
+  return dropped;
+}
+
+void Mempool::Drop(const std::vector<TxPtr>& txs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::unordered_set<TxId, DigestHash> gone;
+  for (const auto& tx : txs) gone.insert(tx->id());
+  std::erase_if(queue_, [&](const TxPtr& tx) { return gone.count(tx->id()) > 0; });
+  for (const auto& tx : txs) {
+    if (ids_.count(tx->id())) DoneLocked(tx, /*committed=*/false);
+  }
+}
+
+std::vector<TxPtr> Mempool::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {queue_.begin(), queue_.end()};
 }
 
 size_t Mempool::WaitFor(size_t n, std::chrono::steady_clock::time_point deadline) {

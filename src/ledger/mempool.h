@@ -38,6 +38,21 @@ class Mempool {
   // check, and its next nonce is the dropped one's again).
   void Done(const std::vector<TxPtr>& txs, bool committed);
 
+  // Puts transactions taken by Take() back at the front, in their order
+  // (a proposer that lost its turn). They stay counted as in flight.
+  void Requeue(const std::vector<TxPtr>& txs);
+
+  // `block_txs` were committed in a block another node proposed: those
+  // queued here leave the queue as committed; queued transactions of the
+  // same actors with a nonce now used leave it as dropped (returned).
+  std::vector<TxPtr> Committed(const std::vector<TxPtr>& block_txs);
+
+  // Removes queued transactions that can never commit (done, not committed).
+  void Drop(const std::vector<TxPtr>& txs);
+
+  // A copy of the queue, oldest first.
+  std::vector<TxPtr> Snapshot() const;
+
   // Waits until at least `n` are queued, the deadline passes or Close().
   // Returns the number queued.
   size_t WaitFor(size_t n, std::chrono::steady_clock::time_point deadline);
@@ -52,6 +67,9 @@ class Mempool {
   bool Contains(const TxId& id) const;
 
  private:
+  // Done() for one transaction. REQUIRES: mu_ held.
+  void DoneLocked(const TxPtr& tx, bool committed);
+
   struct ActorEntry {
     uint64_t last_nonce = 0;  // highest nonce accepted
     uint64_t in_flight = 0;   // accepted, not yet Done()

@@ -13,25 +13,6 @@ VerifyReport Fail(VerifyReport r, std::optional<uint64_t> height, std::string er
   return r;
 }
 
-// Checks block `b` at `height` against its predecessor's hash.
-Status CheckBlockShape(const Block& b, uint64_t height, const BlockHash& prev, uint64_t prev_time,
-                       const Executor& ex, const StateReader& state) {
-  const BlockHeader& h = b.header();
-  if (h.height != height) return Status::Corruption("stored under the wrong height");
-  if (h.time_ms < prev_time) return Status::Corruption("block time goes back");
-  if (h.tx_count > ex.genesis().params.max_block_txs)
-    return Status::Corruption("more transactions than params.max_block_txs");
-  if (h.chain_id != ex.genesis().chain_id) return Status::Corruption("wrong chain id");
-  if (h.prev_hash != prev) return Status::Corruption("prev_hash does not match the previous block");
-  if (Block::ComputeTxRoot(b.txs(), b.results()) != h.tx_root)
-    return Status::Corruption("tx_root does not match its transactions");
-  if (!b.VerifyProposerSignature()) return Status::Corruption("bad proposer signature");
-  const ActorAuthority* auth = ex.modules().authority();
-  if (auth && !auth->IsProposer(state, h.proposer))
-    return Status::Corruption("proposer " + h.proposer.hex() + " is not a node of the network");
-  return Status::Ok();
-}
-
 // The first key whose entry differs between the store and `expected`.
 std::optional<std::string> FirstDifference(const StateReader& store, const MemState& expected) {
   std::optional<std::string> diff;
@@ -51,6 +32,40 @@ std::optional<std::string> FirstDifference(const StateReader& store, const MemSt
 }
 
 }  // namespace
+
+// Checks block `b` at `height` against its predecessor's hash.
+Status CheckBlock(const Block& b, uint64_t height, const BlockHash& prev, uint64_t prev_time,
+                       const Executor& ex, const StateReader& state) {
+  const BlockHeader& h = b.header();
+  if (h.height != height) return Status::Corruption("stored under the wrong height");
+  if (h.time_ms < prev_time) return Status::Corruption("block time goes back");
+  if (h.tx_count > ex.genesis().params.max_block_txs)
+    return Status::Corruption("more transactions than params.max_block_txs");
+  if (h.chain_id != ex.genesis().chain_id) return Status::Corruption("wrong chain id");
+  if (h.prev_hash != prev) return Status::Corruption("prev_hash does not match the previous block");
+  if (Block::ComputeTxRoot(b.txs(), b.results()) != h.tx_root)
+    return Status::Corruption("tx_root does not match its transactions");
+  if (!b.VerifyProposerSignature()) return Status::Corruption("bad proposer signature");
+  const ActorAuthority* auth = ex.modules().authority();
+  if (auth && !auth->IsProposer(state, h.proposer))
+    return Status::Corruption("proposer " + h.proposer.hex() + " is not a node of the network");
+  return Status::Ok();
+}
+
+Status CheckExecution(const Block& b, const BlockExecution& e) {
+  for (size_t i = 0; i < b.results().size(); ++i) {
+    if (e.results[i] != b.results()[i]) {
+      return Status::Corruption("transaction " + std::to_string(i) + " (" + b.txs()[i]->id().hex() +
+                                ") re-executes to a different result");
+    }
+  }
+  if (e.changes_hash != b.header().changes_hash)
+    return Status::Corruption("changes_hash differs from the re-executed block");
+  if (e.digest.Root() != b.header().state_root)
+    return Status::Corruption("state_root differs from the re-executed state");
+  return Status::Ok();
+}
+
 
 std::optional<size_t> FirstBadSignature(const std::vector<TxPtr>& txs, int threads) {
   std::atomic<size_t> first_bad{txs.size()};
@@ -110,7 +125,7 @@ VerifyReport VerifyChain(const ChainStore& store, const Executor& ex, const Veri
     auto b = store.GetBlock(height);
     if (!b.ok()) return Fail(rep, height, b.status().message());
     const Block& blk = **b;
-    Status s = CheckBlockShape(blk, height, prev, prev_time, ex,
+    Status s = CheckBlock(blk, height, prev, prev_time, ex,
                                opt.reexecute ? static_cast<const StateReader&>(replay) : store);
     if (!s.ok()) return Fail(rep, height, s.message());
     if (opt.signatures) {
@@ -122,16 +137,7 @@ VerifyReport VerifyChain(const ChainStore& store, const Executor& ex, const Veri
     if (opt.reexecute) {
       auto e = ex.ExecuteBlock(replay, digest, height, blk.header().time_ms, blk.txs());
       if (!e.ok()) return Fail(rep, height, "does not re-execute: " + e.status().message());
-      for (size_t i = 0; i < blk.results().size(); ++i) {
-        if (e->results[i] != blk.results()[i]) {
-          return Fail(rep, height, "transaction " + std::to_string(i) +
-                                       " re-executes to a different result");
-        }
-      }
-      if (e->changes_hash != blk.header().changes_hash)
-        return Fail(rep, height, "changes_hash differs from the re-executed block");
-      if (e->digest.Root() != blk.header().state_root)
-        return Fail(rep, height, "state_root differs from the re-executed state");
+      if (Status c = CheckExecution(blk, *e); !c.ok()) return Fail(rep, height, c.message());
       replay.Apply(e->writes);
       digest = e->digest;
     }
@@ -185,14 +191,14 @@ Status ReplayChain(ChainStore& store, const Executor& ex, uint64_t last_good) {
   uint64_t prev_time = (*b0)->header().time_ms;
   for (uint64_t h = 1; h <= last_good; ++h) {
     CC_ASSIGN_OR_RETURN(BlockPtr b, store.GetBlock(h));
-    Status shape = CheckBlockShape(*b, h, prev, prev_time, ex, store);
+    Status shape = CheckBlock(*b, h, prev, prev_time, ex, store);
     if (!shape.ok()) return Status::Corruption("block " + std::to_string(h) + ": " + shape.message());
     prev = b->hash();
     prev_time = b->header().time_ms;
     auto e = ex.ExecuteBlock(store, digest, h, b->header().time_ms, b->txs());
     if (!e.ok()) return Status::Corruption("block " + std::to_string(h) + ": " + e.status().message());
-    if (e->changes_hash != b->header().changes_hash || e->digest.Root() != b->header().state_root)
-      return Status::Corruption("block " + std::to_string(h) + " re-executes to different hashes");
+    if (Status c = CheckExecution(*b, *e); !c.ok())
+      return Status::Corruption("block " + std::to_string(h) + ": " + c.message());
     CC_RETURN_IF_ERROR(store.CommitBlock(b, e->writes, e->digest));
     digest = e->digest;
   }

@@ -46,6 +46,17 @@ VerifyReport VerifyChain(const ChainStore& store, const Executor& executor,
 // Fails at the first block that does not re-execute to its recorded hashes.
 Status ReplayChain(ChainStore& store, const Executor& executor, uint64_t last_good);
 
+// Checks block `b` as block `height` after the block `prev` of time
+// `prev_time`: height, time, size, chain id, hash link, tx_root, and that
+// its proposer is a node of the network (in `state`, before the block) and
+// signed it. Does not check transaction signatures or re-execute.
+Status CheckBlock(const Block& b, uint64_t height, const BlockHash& prev, uint64_t prev_time,
+                  const Executor& ex, const StateReader& state);
+
+// Compares a re-execution of `b` with what `b` records: each result,
+// changes_hash and state_root.
+Status CheckExecution(const Block& b, const BlockExecution& e);
+
 // Verifies the signatures of `txs` with `threads` threads; returns the index
 // of the first bad one.
 std::optional<size_t> FirstBadSignature(const std::vector<TxPtr>& txs, int threads);

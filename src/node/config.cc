@@ -71,7 +71,9 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
                                        "requests_per_s_per_actor", "requests_per_s_per_address",
                                        "max_concurrent_requests_per_address", "tls_cert",
                                        "tls_key"}},
-                              {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity"}},
+                              {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity",
+                                            "advertise_url", "peer_ca", "lease_ttl_s", "checkpoint_interval",
+                                            "retain_blocks", "max_block_bytes"}},
                               {"log", {"level"}},
                               {"etcd", {"endpoints", "tls_ca", "tls_cert", "tls_key"}},
                               {"offchain", {"engine", "sqlite_path", "postgres", "postgres_pool", "master_key",
@@ -114,14 +116,34 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   c.api.tls_cert_file = Resolve(base_dir, c.api.tls_cert_file);
   c.api.tls_key_file = Resolve(base_dir, c.api.tls_key_file);
   CC_RETURN_IF_ERROR(r.Str("ordering", "backend", &c.ordering));
-  if (c.ordering != "solo") {
-    return Status::Invalid("config: ordering.backend '" + c.ordering + "' is not available (solo)");
+  if (c.ordering != "solo" && c.ordering != "etcd") {
+    return Status::Invalid("config: ordering.backend '" + c.ordering + "' is not one of solo, etcd");
   }
   int64_t max_txs = 2000, interval = 10, mempool = 200000;
   CC_RETURN_IF_ERROR(r.Int("ordering", "max_block_txs", 1, 50000, &max_txs));
   CC_RETURN_IF_ERROR(r.Int("ordering", "block_interval_ms", 1, 60000, &interval));
   CC_RETURN_IF_ERROR(r.Int("ordering", "mempool_capacity", 1, 100'000'000, &mempool));
   c.solo = {static_cast<size_t>(max_txs), static_cast<uint64_t>(interval), static_cast<size_t>(mempool)};
+  EtcdOrdererOptions& e = c.cluster;
+  e.max_block_txs = c.solo.max_block_txs;
+  e.block_interval_ms = c.solo.block_interval_ms;
+  e.mempool_capacity = c.solo.mempool_capacity;
+  int64_t ttl = 2, every = 100, retain = 100000, block_bytes = 1 << 20;
+  CC_RETURN_IF_ERROR(r.Int("ordering", "lease_ttl_s", 1, 60, &ttl));
+  CC_RETURN_IF_ERROR(r.Int("ordering", "checkpoint_interval", 1, 1'000'000, &every));
+  CC_RETURN_IF_ERROR(r.Int("ordering", "retain_blocks", 0, int64_t{1} << 40, &retain));
+  CC_RETURN_IF_ERROR(r.Int("ordering", "max_block_bytes", 64 << 10, 64 << 20, &block_bytes));
+  e.lease_ttl_s = ttl;
+  e.checkpoint_interval = static_cast<uint64_t>(every);
+  e.retain_blocks = static_cast<uint64_t>(retain);
+  e.max_block_bytes = static_cast<size_t>(block_bytes);
+  CC_RETURN_IF_ERROR(r.Str("ordering", "advertise_url", &e.advertise_url));
+  CC_RETURN_IF_ERROR(r.Str("ordering", "peer_ca", &c.peer_ca));
+  if (!c.peer_ca.empty()) c.peer_ca = Resolve(base_dir, c.peer_ca);
+  if (!e.advertise_url.empty() && !e.advertise_url.starts_with("http://") &&
+      !e.advertise_url.starts_with("https://")) {
+    return Status::Invalid("config: ordering.advertise_url must be an http(s) URL");
+  }
   CC_RETURN_IF_ERROR(r.Str("log", "level", &c.log_level));
   static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (std::find(kLevels.begin(), kLevels.end(), c.log_level) == kLevels.end()) {
@@ -148,6 +170,14 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   c.etcd.tls_ca = Resolve(base_dir, c.etcd.tls_ca);
   c.etcd.tls_cert = Resolve(base_dir, c.etcd.tls_cert);
   c.etcd.tls_key = Resolve(base_dir, c.etcd.tls_key);
+  if (c.ordering == "etcd") {
+    if (c.etcd.endpoints.empty()) return Status::Invalid("config: ordering.backend = \"etcd\" needs etcd.endpoints");
+    if (e.advertise_url.empty()) {
+      return Status::Invalid("config: ordering.backend = \"etcd\" needs ordering.advertise_url (this node's API "
+                             "URL as the other nodes reach it)");
+    }
+  }
+  e.etcd = {c.etcd.endpoints, c.etcd.tls_ca, c.etcd.tls_cert, c.etcd.tls_key};
   OffchainConfig& o = c.offchain;
   CC_RETURN_IF_ERROR(r.Str("offchain", "engine", &o.engine));
   if (o.engine != "sqlite" && o.engine != "postgres" && o.engine != "none")

@@ -5,13 +5,13 @@
 #include <vector>
 
 #include "api/server.h"
+#include "ordering/etcd_orderer.h"
 #include "ordering/solo.h"
 #include "util/status.h"
 
 namespace cc::node {
 
-// The etcd client of the consortium ordering backend (DESIGN.md §5). Parsed
-// and checked now; used once the etcd orderer exists.
+// The etcd client of the consortium ordering backend (DESIGN.md §5).
 struct EtcdConfig {
   std::vector<std::string> endpoints;  // "https://host:2379", ...
   std::string tls_ca;                  // CA that signed the etcd members' certificates
@@ -36,6 +36,8 @@ struct Config {
   api::ApiOptions api;
   std::string ordering = "solo";
   SoloOptions solo;
+  EtcdOrdererOptions cluster;  // backend "etcd"; .etcd mirrors `etcd` below
+  std::string peer_ca;         // CA of the other nodes' API certificates (https)
   std::string log_level = "info";
   EtcdConfig etcd;
   OffchainConfig offchain;

@@ -114,7 +114,13 @@ TEST(Config, OutOfRangeValuesAreRefusedWithMessages) {
   ExpectRefused("[ordering]\nblock_interval_ms = 0\n", "ordering.block_interval_ms");
   ExpectRefused("[ordering]\nblock_interval_ms = 60001\n", "ordering.block_interval_ms");
   ExpectRefused("[ordering]\nmempool_capacity = 0\n", "ordering.mempool_capacity");
-  ExpectRefused("[ordering]\nbackend = \"etcd\"\n", "ordering.backend 'etcd'");
+  ExpectRefused("[ordering]\nbackend = \"raft\"\n", "ordering.backend 'raft'");
+  ExpectRefused("[ordering]\nbackend = \"etcd\"\n", "needs etcd.endpoints");
+  ExpectRefused("[ordering]\nbackend = \"etcd\"\n[etcd]\nendpoints = [\"http://127.0.0.1:2379\"]\n",
+                "needs ordering.advertise_url");
+  ExpectRefused("[ordering]\nadvertise_url = \"127.0.0.1:8080\"\n", "ordering.advertise_url");
+  ExpectRefused("[ordering]\nlease_ttl_s = 0\n", "ordering.lease_ttl_s");
+  ExpectRefused("[ordering]\ncheckpoint_interval = 0\n", "ordering.checkpoint_interval");
   ExpectRefused("[log]\nlevel = \"loud\"\n", "log.level");
 }
 

@@ -8,9 +8,50 @@
 
 namespace cc::node {
 
+namespace {
+
+std::string NodeToml(const DemoOptions& o, int i) {
+  const bool cluster = o.nodes > 1;
+  const std::string suffix = cluster ? "-" + std::to_string(i) : "";
+  const int port = o.port + i - 1;
+  std::string toml =
+      "# carechain node configuration (docs/operations.md)\n"
+      "[node]\n"
+      "data_dir = \"node" + suffix + "-data\"\n"
+      "key_file = \"keys/node" + suffix + ".key\"\n"
+      "genesis = \"genesis.json\"\n\n"
+      "[api]\n"
+      "host = \"" + o.host + "\"\n"
+      "port = " + std::to_string(port) + "\n\n"
+      "[ordering]\n"
+      "backend = \"" + (cluster ? "etcd" : "solo") + "\"\n"
+      "max_block_txs = 2000\n"
+      "block_interval_ms = 10\n";
+  if (cluster) {
+    toml += "advertise_url = \"http://" + o.host + ":" + std::to_string(port) + "\"\n\n[etcd]\nendpoints = [";
+    for (size_t e = 0; e < o.etcd_endpoints.size(); ++e) {
+      toml += (e ? ", \"" : "\"") + o.etcd_endpoints[e] + "\"";
+    }
+    toml += "]\n";
+  }
+  toml +=
+      "\n[log]\n"
+      "level = \"info\"\n\n"
+      "# This organisation's encrypted record store (sqlite in its data folder, or postgres).\n"
+      "[offchain]\n"
+      "engine = \"sqlite\"\n";
+  return toml;
+}
+
+}  // namespace
+
 Status CreateDemo(const DemoOptions& o) {
   namespace fs = std::filesystem;
-  if (fs::exists(o.dir + "/node.toml")) return Status::Exists(o.dir + "/node.toml already exists");
+  if (o.nodes < 1 || o.nodes > 4) return Status::Invalid("a demo consortium has 1 to 4 nodes");
+  if (o.nodes > 1 && o.etcd_endpoints.empty())
+    return Status::Invalid("a demo cluster needs the etcd endpoints (scripts/cluster prints them)");
+  const std::string first = o.dir + (o.nodes > 1 ? "/node-1.toml" : "/node.toml");
+  if (fs::exists(first)) return Status::Exists(first + " already exists");
   std::error_code ec;
   fs::create_directories(o.dir + "/keys", ec);
   if (ec) return Status::IOError("cannot create " + o.dir + "/keys: " + ec.message());
@@ -21,7 +62,12 @@ Status CreateDemo(const DemoOptions& o) {
     CC_RETURN_IF_ERROR(WriteKeyFile(o.dir + "/keys/" + name + ".key", k, /*overwrite=*/true));
     return k;
   };
-  CC_ASSIGN_OR_RETURN(SecretKey node, key("node"));
+  // Node i runs at organisation i (hospital, pharmacy, practice, institute).
+  std::vector<nlohmann::json> nodes(4, nlohmann::json::array());
+  for (int i = 1; i <= o.nodes; ++i) {
+    CC_ASSIGN_OR_RETURN(SecretKey node, key(o.nodes > 1 ? "node-" + std::to_string(i) : "node"));
+    nodes[static_cast<size_t>(i - 1)].push_back(node.public_key().hex());
+  }
   CC_ASSIGN_OR_RETURN(SecretKey hospital_admin, key("hospital-admin"));
   CC_ASSIGN_OR_RETURN(SecretKey pharmacy_admin, key("pharmacy-admin"));
   CC_ASSIGN_OR_RETURN(SecretKey doctor, key("dr-weber"));
@@ -42,19 +88,19 @@ Status CreateDemo(const DemoOptions& o) {
        {{{"id", "st-marien-hospital"},
          {"name", "St. Marien Hospital"},
          {"admins", {hospital_admin.public_key().hex()}},
-         {"nodes", {node.public_key().hex()}}},
+         {"nodes", nodes[0]}},
         {{"id", "apotheke-am-markt"},
          {"name", "Apotheke am Markt"},
          {"admins", {pharmacy_admin.public_key().hex()}},
-         {"nodes", nlohmann::json::array()}},
+         {"nodes", nodes[1]}},
         {{"id", "praxis-dr-koch"},
          {"name", "Hausarztpraxis Dr. Koch"},
          {"admins", {practice_admin.public_key().hex()}},
-         {"nodes", nlohmann::json::array()}},
+         {"nodes", nodes[2]}},
         {{"id", "institut-versorgungsforschung"},
          {"name", "Institut für Versorgungsforschung"},
          {"admins", {institute_admin.public_key().hex()}},
-         {"nodes", nlohmann::json::array()}}}},
+         {"nodes", nodes[3]}}}},
       {"actors",
        {{{"key", doctor.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "provider"}},
         {{"key", pharmacist.public_key().hex()}, {"org", "apotheke-am-markt"}, {"role", "pharmacist"}},
@@ -65,25 +111,11 @@ Status CreateDemo(const DemoOptions& o) {
         {{"key", auditor.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "auditor"}}}}};
   CC_RETURN_IF_ERROR(WriteFileAtomic(o.dir + "/genesis.json", genesis.dump(2) + "\n", 0644, true));
 
-  std::string toml =
-      "# carechain node configuration (docs/operations.md)\n"
-      "[node]\n"
-      "data_dir = \"node-data\"\n"
-      "key_file = \"keys/node.key\"\n"
-      "genesis = \"genesis.json\"\n\n"
-      "[api]\n"
-      "host = \"" + o.host + "\"\n"
-      "port = " + std::to_string(o.port) + "\n\n"
-      "[ordering]\n"
-      "backend = \"solo\"\n"
-      "max_block_txs = 2000\n"
-      "block_interval_ms = 10\n\n"
-      "[log]\n"
-      "level = \"info\"\n\n"
-      "# The hospital's encrypted record store (sqlite in node-data/offchain/, or postgres).\n"
-      "[offchain]\n"
-      "engine = \"sqlite\"\n";
-  return WriteFileAtomic(o.dir + "/node.toml", toml, 0644, false);
+  for (int i = 1; i <= o.nodes; ++i) {
+    std::string name = o.nodes > 1 ? "/node-" + std::to_string(i) + ".toml" : "/node.toml";
+    CC_RETURN_IF_ERROR(WriteFileAtomic(o.dir + name, NodeToml(o, i), 0644, false));
+  }
+  return Status::Ok();
 }
 
 }  // namespace cc::node

@@ -9,6 +9,7 @@
 #include "apps/registry.h"
 #include "crypto/keyfile.h"
 #include "ledger/verifier.h"
+#include "node/forwarder.h"
 
 namespace cc::node {
 
@@ -89,7 +90,17 @@ Status Node::Start(bool resync) {
   CC_RETURN_IF_ERROR(chain_->Open());
   metrics_ = std::make_unique<Metrics>();
   CC_RETURN_IF_ERROR(OpenOffchain(identity::NodeOrg(*store_, key.public_key()).value_or("")));
-  orderer_ = std::make_unique<SoloOrderer>(chain_.get(), config_.solo);
+  if (config_.ordering == "etcd") {
+    forwarder_ = std::make_unique<HttpForwarder>(key, config_.peer_ca);
+    HttpForwarder* fw = forwarder_.get();
+    orderer_ = std::make_unique<EtcdOrderer>(
+        chain_.get(), key, config_.cluster,
+        [fw](const std::string& url, const std::vector<TxPtr>& txs, std::vector<std::pair<size_t, Status>>* rej) {
+          return fw->Forward(url, txs, rej);
+        });
+  } else {
+    orderer_ = std::make_unique<SoloOrderer>(chain_.get(), config_.solo);
+  }
   api_ = std::make_unique<api::Server>(chain_.get(), orderer_.get(), metrics_.get(), config_.api,
                                        gatekeeper_.get());
   CC_RETURN_IF_ERROR(orderer_->Start());

@@ -8,6 +8,7 @@
 #include "ledger/chain.h"
 #include "ledger/store.h"
 #include "node/config.h"
+#include "node/forwarder.h"
 #include "ordering/solo.h"
 
 namespace cc::node {
@@ -36,7 +37,8 @@ class Node {
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<ChainStore> store_;
   std::unique_ptr<Chain> chain_;
-  std::unique_ptr<SoloOrderer> orderer_;
+  std::unique_ptr<HttpForwarder> forwarder_;
+  std::unique_ptr<Orderer> orderer_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<offchain::RecordStore> records_;
   std::unique_ptr<records::ConsentIndex> consents_;

@@ -3,6 +3,8 @@
 // through etcd.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "ledger/transaction.h"
 #include "util/status.h"
 
@@ -22,6 +24,13 @@ class Orderer {
   // False once ordering failed (e.g. the store refused a commit): the node
   // then refuses transactions and /healthz reports it.
   virtual bool healthy() const = 0;
+  // For /v1/info and /metrics: {"ordering": "solo"|"etcd", ...}.
+  virtual nlohmann::json Describe() const = 0;
+  // The checkpoint signatures known for `height` (GET /v1/checkpoints/H).
+  virtual Result<nlohmann::json> CheckpointInfo(uint64_t height) const {
+    (void)height;
+    return Status::NotFound("this node orders alone (solo): it has no checkpoints");
+  }
 };
 
 }  // namespace cc

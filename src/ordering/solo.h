@@ -33,6 +33,7 @@ class SoloOrderer : public Orderer {
   size_t PendingCount() const override { return mempool_.size(); }
   uint64_t NextNonce(const PublicKey& actor) const override { return mempool_.NextNonce(actor); }
   bool healthy() const override { return !failed_; }
+  nlohmann::json Describe() const override { return {{"ordering", "solo"}}; }
 
   // Called for a transaction the orderer had to drop (it could not be in a block).
   void OnDrop(std::function<void(const TxPtr&, const Status&)> fn) { on_drop_ = std::move(fn); }
