@@ -172,9 +172,9 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   c.etcd.tls_key = Resolve(base_dir, c.etcd.tls_key);
   if (c.ordering == "etcd") {
     if (c.etcd.endpoints.empty()) return Status::Invalid("config: ordering.backend = \"etcd\" needs etcd.endpoints");
-    if (e.advertise_url.empty()) {
-      return Status::Invalid("config: ordering.backend = \"etcd\" needs ordering.advertise_url (this node's API "
-                             "URL as the other nodes reach it)");
+    if (e.advertise_url.empty() && (c.api.host == "0.0.0.0" || c.api.host == "::" || c.api.host.empty())) {
+      return Status::Invalid("config: ordering.backend = \"etcd\" with api.host " + c.api.host +
+                             " needs ordering.advertise_url (this node's API URL as the other nodes reach it)");
     }
   }
   e.etcd = {c.etcd.endpoints, c.etcd.tls_ca, c.etcd.tls_cert, c.etcd.tls_key};

@@ -116,7 +116,7 @@ TEST(Config, OutOfRangeValuesAreRefusedWithMessages) {
   ExpectRefused("[ordering]\nmempool_capacity = 0\n", "ordering.mempool_capacity");
   ExpectRefused("[ordering]\nbackend = \"raft\"\n", "ordering.backend 'raft'");
   ExpectRefused("[ordering]\nbackend = \"etcd\"\n", "needs etcd.endpoints");
-  ExpectRefused("[ordering]\nbackend = \"etcd\"\n[etcd]\nendpoints = [\"http://127.0.0.1:2379\"]\n",
+  ExpectRefused("[api]\nhost = \"0.0.0.0\"\n[ordering]\nbackend = \"etcd\"\n[etcd]\nendpoints = [\"http://127.0.0.1:2379\"]\n",
                 "needs ordering.advertise_url");
   ExpectRefused("[ordering]\nadvertise_url = \"127.0.0.1:8080\"\n", "ordering.advertise_url");
   ExpectRefused("[ordering]\nlease_ttl_s = 0\n", "ordering.lease_ttl_s");

@@ -13,7 +13,7 @@ namespace {
 std::string NodeToml(const DemoOptions& o, int i) {
   const bool cluster = o.nodes > 1;
   const std::string suffix = cluster ? "-" + std::to_string(i) : "";
-  const int port = o.port + i - 1;
+  const int port = o.port == 0 ? 0 : o.port + i - 1;  // 0: each picks a free port
   std::string toml =
       "# carechain node configuration (docs/operations.md)\n"
       "[node]\n"
@@ -28,7 +28,9 @@ std::string NodeToml(const DemoOptions& o, int i) {
       "max_block_txs = 2000\n"
       "block_interval_ms = 10\n";
   if (cluster) {
-    toml += "advertise_url = \"http://" + o.host + ":" + std::to_string(port) + "\"\n\n[etcd]\nendpoints = [";
+    // Without advertise_url a node announces the address its API is bound to.
+    if (port != 0) toml += "advertise_url = \"http://" + o.host + ":" + std::to_string(port) + "\"\n";
+    toml += "\n[etcd]\nendpoints = [";
     for (size_t e = 0; e < o.etcd_endpoints.size(); ++e) {
       toml += (e ? ", \"" : "\"") + o.etcd_endpoints[e] + "\"";
     }

@@ -103,8 +103,11 @@ Status Node::Start(bool resync) {
   }
   api_ = std::make_unique<api::Server>(chain_.get(), orderer_.get(), metrics_.get(), config_.api,
                                        gatekeeper_.get());
-  CC_RETURN_IF_ERROR(orderer_->Start());
   CC_RETURN_IF_ERROR(api_->Start());
+  if (auto* etcd = dynamic_cast<EtcdOrderer*>(orderer_.get()); etcd && config_.cluster.advertise_url.empty()) {
+    etcd->set_advertise_url(api_scheme() + "://" + config_.api.host + ":" + std::to_string(api_->port()));
+  }
+  CC_RETURN_IF_ERROR(orderer_->Start());
   if (gatekeeper_) gatekeeper_->Start(api_.get());
   spdlog::info("node up: chain '{}' at height {}, API on {}://{}:{}", genesis_.chain_id,
                chain_->head().height, api_scheme(), config_.api.host, api_->port());

@@ -151,7 +151,24 @@ void EtcdOrderer::CampaignLoop() {
 void EtcdOrderer::Propose(const etcd::LeaderKey& leader, const etcd::LeaseKeeper& keeper) {
   const size_t max_txs =
       std::min<size_t>(options_.max_block_txs, chain_->executor().genesis().params.max_block_txs);
+  bool at_tip = false;
   while (!stop_ && !diverged_ && !keeper.lost()) {
+    if (!at_tip) {
+      // A new proposer first applies every block already in etcd: built on
+      // a stale head, its block would find nonces used and drop good
+      // transactions.
+      const uint64_t next = chain_->head().height + 1;
+      auto r = client_->Range(BlockKey(next), "");
+      if (!r.ok()) {
+        chain_->WaitForHeight(next, milliseconds(200));
+        continue;
+      }
+      if (!r->kvs.empty()) {
+        chain_->WaitForHeight(next, milliseconds(500));
+        continue;
+      }
+      at_tip = true;
+    }
     if (mempool_.WaitFor(1, SteadyClock::now() + milliseconds(100)) == 0) continue;
     mempool_.WaitFor(max_txs, SteadyClock::now() + milliseconds(options_.block_interval_ms));
     if (stop_ || keeper.lost()) break;
@@ -177,6 +194,7 @@ void EtcdOrderer::Propose(const etcd::LeaderKey& leader, const etcd::LeaseKeeper
     auto r = client_->Range(leader.key, "");
     if (r.ok() && (r->kvs.empty() || r->kvs[0].create_revision != leader.rev)) return;
     chain_->WaitForHeight(next, milliseconds(500));
+    at_tip = false;
   }
 }
 

@@ -70,6 +70,10 @@ class EtcdOrderer : public Orderer {
   EtcdOrderer(Chain* chain, SecretKey node_key, EtcdOrdererOptions options, TxForwarder forward);
   ~EtcdOrderer() override;
 
+  // The URL other nodes forward to, when the options named none (the API's
+  // bound address is known only once it listens). Call before Start().
+  void set_advertise_url(std::string url) { options_.advertise_url = std::move(url); }
+
   Status Start() override;
   void Stop() override;
   Status Submit(TxPtr tx) override;
@@ -108,7 +112,7 @@ class EtcdOrderer : public Orderer {
 
   Chain* chain_;
   const SecretKey node_key_;
-  const EtcdOrdererOptions options_;
+  EtcdOrdererOptions options_;
   const std::string prefix_;
   TxForwarder forward_;
   Mempool mempool_;

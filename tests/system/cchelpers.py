@@ -205,12 +205,12 @@ class Node:
     """A `carechain node` process. stdout and stderr go to files (never to
     pipes, which would block a chatty node once full)."""
 
-    def __init__(self, binary, network, config_path=None):
+    def __init__(self, binary, network, config_path=None, name="node"):
         self.binary = binary
         self.network = network
         self.config_path = config_path or network.config_path
-        self.out_path = os.path.join(network.dir, "node.stdout")
-        self.err_path = os.path.join(network.dir, "node.stderr")
+        self.out_path = os.path.join(network.dir, name + ".stdout")
+        self.err_path = os.path.join(network.dir, name + ".stderr")
         self.proc = None
         self.url = None
         self.port = None
