@@ -9,7 +9,6 @@
 #include "apps/registry.h"
 #include "crypto/keyfile.h"
 #include "ledger/verifier.h"
-#include "node/forwarder.h"
 
 namespace cc::node {
 
@@ -91,13 +90,16 @@ Status Node::Start(bool resync) {
   metrics_ = std::make_unique<Metrics>();
   CC_RETURN_IF_ERROR(OpenOffchain(identity::NodeOrg(*store_, key.public_key()).value_or("")));
   if (config_.ordering == "etcd") {
-    forwarder_ = std::make_unique<HttpForwarder>(key, config_.peer_ca);
-    HttpForwarder* fw = forwarder_.get();
-    orderer_ = std::make_unique<EtcdOrderer>(
-        chain_.get(), key, config_.cluster,
-        [fw](const std::string& url, const std::vector<TxPtr>& txs, std::vector<std::pair<size_t, Status>>* rej) {
-          return fw->Forward(url, txs, rej);
-        });
+    // One client per orderer thread that uses it (forwarding, catching up).
+    forwarder_ = std::make_unique<PeerClient>(key, config_.peer_ca);
+    fetcher_ = std::make_unique<PeerClient>(key, config_.peer_ca);
+    PeerClient* fw = forwarder_.get();
+    PeerClient* fe = fetcher_.get();
+    EtcdPeers peers;
+    peers.forward = [fw](const std::string& url, const std::vector<TxPtr>& txs,
+                         std::vector<std::pair<size_t, Status>>* rej) { return fw->Forward(url, txs, rej); };
+    peers.fetch = [fe](const std::string& url, uint64_t h) { return fe->FetchBlock(url, h); };
+    orderer_ = std::make_unique<EtcdOrderer>(chain_.get(), key, config_.cluster, std::move(peers));
   } else {
     orderer_ = std::make_unique<SoloOrderer>(chain_.get(), config_.solo);
   }

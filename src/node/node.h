@@ -8,7 +8,7 @@
 #include "ledger/chain.h"
 #include "ledger/store.h"
 #include "node/config.h"
-#include "node/forwarder.h"
+#include "node/peer_client.h"
 #include "ordering/solo.h"
 
 namespace cc::node {
@@ -37,7 +37,7 @@ class Node {
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<ChainStore> store_;
   std::unique_ptr<Chain> chain_;
-  std::unique_ptr<HttpForwarder> forwarder_;
+  std::unique_ptr<PeerClient> forwarder_, fetcher_;
   std::unique_ptr<Orderer> orderer_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<offchain::RecordStore> records_;

@@ -33,12 +33,12 @@ std::optional<uint64_t> HeightAt(std::string_view key, size_t pos) {
 }  // namespace
 
 EtcdOrderer::EtcdOrderer(Chain* chain, SecretKey node_key, EtcdOrdererOptions options,
-                         TxForwarder forward)
+                         EtcdPeers peers)
     : chain_(chain),
       node_key_(std::move(node_key)),
       options_(std::move(options)),
       prefix_("/carechain/" + chain->executor().genesis().chain_id + "/"),
-      forward_(std::move(forward)),
+      peers_(std::move(peers)),
       mempool_(&chain->store(), options_.mempool_capacity) {
   chain_->OnCommit([this](const BlockPtr& b) { OnCommitted(b); });
 }
@@ -62,6 +62,8 @@ Status EtcdOrderer::Start() {
                                   " (genesis hash differs)");
     }
   }
+  CC_RETURN_IF_ERROR(client_->Put(prefix_ + "nodes/" + node_key_.public_key().hex(),
+                                  nlohmann::json{{"url", options_.advertise_url}}.dump()));
   spdlog::info("etcd ordering: {} endpoint(s), keys under {}", options_.etcd.endpoints.size(), prefix_);
   sync_thread_ = std::thread([this] { SyncLoop(); });
   campaign_thread_ = std::thread([this] { CampaignLoop(); });
@@ -264,13 +266,11 @@ void EtcdOrderer::SyncLoop() {
     for (const auto& kv : r->kvs) {
       auto h = HeightAt(kv.key, height_pos);
       if (!h) continue;
-      if (*h > chain_->head().height + 1) {
-        spdlog::error("block {} is no longer in etcd (compacted); this node needs a peer's blocks",
-                      chain_->head().height + 1);
+      if (*h > chain_->head().height + 1 && !CatchUpFromPeers(*h)) {
         ok = false;
         break;
       }
-      if (!ApplyFromEtcd(*h, kv.value)) {
+      if (!ApplyBlock(*h, kv.value)) {
         ok = false;
         break;
       }
@@ -290,7 +290,7 @@ void EtcdOrderer::SyncLoop() {
         if (!e.put) continue;
         auto h = HeightAt(e.kv.key, height_pos);
         if (!h || *h <= chain_->head().height) continue;  // ours, or applied already
-        if (*h != chain_->head().height + 1 || !ApplyFromEtcd(*h, e.kv.value)) {
+        if (*h != chain_->head().height + 1 || !ApplyBlock(*h, e.kv.value)) {
           gap = true;
           break;
         }
@@ -300,12 +300,45 @@ void EtcdOrderer::SyncLoop() {
   }
 }
 
-bool EtcdOrderer::ApplyFromEtcd(uint64_t height, const std::string& encoded) {
+bool EtcdOrderer::CatchUpFromPeers(uint64_t before) {
+  std::vector<std::string> urls;
+  auto r = client_->Range(prefix_ + "nodes/", etcd::PrefixEnd(prefix_ + "nodes/"));
+  if (!r.ok()) return false;
+  for (const auto& kv : r->kvs) {
+    if (kv.key.ends_with(node_key_.public_key().hex())) continue;
+    auto j = nlohmann::json::parse(kv.value, nullptr, false);
+    if (j.is_object() && j.contains("url") && j["url"].is_string()) urls.push_back(j["url"]);
+  }
+  const uint64_t from = chain_->head().height + 1;
+  spdlog::info("blocks {}..{} are no longer in etcd: fetching them from {} node(s)", from, before - 1,
+               urls.size());
+  size_t next_url = 0;
+  for (uint64_t h = from; h < before && !stop_;) {
+    bool got = false;
+    for (size_t tries = 0; tries < urls.size() && !got; ++tries) {
+      const std::string& url = urls[next_url % urls.size()];
+      auto raw = peers_.fetch(url, h);
+      if (!raw.ok()) {
+        spdlog::warn("block {} from {}: {}", h, url, raw.status().message());
+        ++next_url;  // that node is down or behind: ask the next one
+        continue;
+      }
+      // Checked like a block from etcd: a peer cannot forge one.
+      if (!ApplyBlock(h, *raw)) return false;
+      got = true;
+    }
+    if (!got) return false;
+    h = chain_->head().height + 1;
+  }
+  return true;
+}
+
+bool EtcdOrderer::ApplyBlock(uint64_t height, const std::string& encoded) {
   std::lock_guard<std::mutex> lock(apply_mu_);
   if (chain_->head().height + 1 != height) return true;  // the proposer committed it here
   auto block = Block::Decode(encoded);
   if (!block.ok()) {
-    Alarm("block " + std::to_string(height) + " in etcd does not decode: " + block.status().message());
+    Alarm("block " + std::to_string(height) + " does not decode: " + block.status().message());
     return false;
   }
   Status s = chain_->Apply(*block);
@@ -397,7 +430,7 @@ void EtcdOrderer::ForwardLoop() {
     }
     if (batch.empty()) continue;
     std::vector<std::pair<size_t, Status>> rejected;
-    Status s = forward_(url, batch, &rejected);
+    Status s = peers_.forward(url, batch, &rejected);
     if (!s.ok()) {
       spdlog::warn("forwarding {} transaction(s) to the proposer at {}: {}", batch.size(), url, s.message());
       std::lock_guard<std::mutex> lock(mu_);

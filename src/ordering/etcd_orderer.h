@@ -6,6 +6,8 @@
 //   P "proposer/" ...            etcd's election (v3election) of the proposer;
 //                                the leader's value is {"node", "url"}
 //   P "checkpoints/" %020d height "/" node-key-hex   a signed checkpoint (JSON)
+//   P "nodes/" node-key-hex      {"url"}: where the node's API is, for peers
+//   P "genesis"                  the genesis hash: one network per prefix
 //
 // The elected proposer executes the next block and writes it with one etcd
 // transaction: only if P"blocks/"(h+1) does not exist and the proposer's
@@ -24,7 +26,9 @@
 // it in etcd; nodes compare theirs with the others'. A node outside a
 // certified quorum raises the divergence alarm and refuses writes. The
 // proposer deletes blocks below the lowest checkpoint every node signed
-// (keeping `retain_blocks`) and compacts etcd's history behind it.
+// (keeping `retain_blocks`) and compacts etcd's history behind it; a node
+// that needs older blocks (a new one, from genesis) fetches them from the
+// other nodes' APIs and validates them like any other.
 //
 // Thread safety: the Orderer methods are thread-safe. Four internal
 // threads: campaign/propose, sync (apply), forward, checkpoints.
@@ -58,16 +62,22 @@ struct EtcdOrdererOptions {
   uint64_t retain_blocks = 100000;     // kept in etcd below the lowest checkpoint
 };
 
-// Sends transactions to the proposer's API at `url`. Fills `rejected` with
-// (index, status) of those the proposer refused; a failed call returns an
-// error and nothing is known of the batch.
-using TxForwarder = std::function<Status(const std::string& url, const std::vector<TxPtr>& txs,
-                                         std::vector<std::pair<size_t, Status>>* rejected)>;
+// How a node reaches the other nodes' APIs (node/peer_client.h).
+struct EtcdPeers {
+  // Sends transactions to the proposer's API at `url`. Fills `rejected` with
+  // (index, status) of those the proposer refused; a failed call returns an
+  // error and nothing is known of the batch.
+  std::function<Status(const std::string& url, const std::vector<TxPtr>& txs,
+                       std::vector<std::pair<size_t, Status>>* rejected)>
+      forward;
+  // The encoded block `height` from the node at `url`.
+  std::function<Result<std::string>(const std::string& url, uint64_t height)> fetch;
+};
 
 class EtcdOrderer : public Orderer {
  public:
   // `node_key` signs the checkpoints (the chain signs blocks with the same key).
-  EtcdOrderer(Chain* chain, SecretKey node_key, EtcdOrdererOptions options, TxForwarder forward);
+  EtcdOrderer(Chain* chain, SecretKey node_key, EtcdOrdererOptions options, EtcdPeers peers);
   ~EtcdOrderer() override;
 
   // The URL other nodes forward to, when the options named none (the API's
@@ -98,9 +108,12 @@ class EtcdOrderer : public Orderer {
   bool ProposeBlock(std::vector<TxPtr> txs, const etcd::LeaderKey& leader);
 
   void SyncLoop();
-  // Applies block `height` read from etcd, if it is the next one.
-  // False when the block is not valid (the node then raises the alarm).
-  bool ApplyFromEtcd(uint64_t height, const std::string& encoded);
+  // Applies block `height` (read from etcd or a peer), if it is the next
+  // one. False when the block is not valid (the node then raises the alarm).
+  bool ApplyBlock(uint64_t height, const std::string& encoded);
+  // Fetches and applies the blocks up to `before` from the other nodes
+  // (they are no longer in etcd). False when no node could serve them.
+  bool CatchUpFromPeers(uint64_t before);
 
   void ForwardLoop();
   void CheckpointLoop();
@@ -114,7 +127,7 @@ class EtcdOrderer : public Orderer {
   const SecretKey node_key_;
   EtcdOrdererOptions options_;
   const std::string prefix_;
-  TxForwarder forward_;
+  EtcdPeers peers_;
   Mempool mempool_;
   std::unique_ptr<etcd::Client> client_;
   etcd::Canceller campaign_cancel_;

@@ -3,6 +3,7 @@ forwarding, checkpoints and the faults of the cluster issue, each bounded in
 time. Fail-over is asserted against the 5 s limit from the moment the
 proposer dies to the next block committed by another proposer."""
 import os
+import shutil
 import signal
 import time
 
@@ -235,3 +236,63 @@ def test_node_outside_the_certified_checkpoint_raises_the_alarm(cluster):
     # The quorum's nodes carry on.
     for i in (1, 2):
         assert cluster.api(i).get("/healthz").status_code == 200
+
+
+def test_etcd_is_compacted_and_a_node_from_genesis_catches_up_from_peers(carechain_bin, tmp_path):
+    c = Cluster(carechain_bin, tmp_path, checkpoint_interval=5, extra_ordering="retain_blocks = 5\n")
+    try:
+        c.start()
+        key = c.net.keys["hospital-admin"]
+        api = c.api(0)
+        n = api.next_nonce(key.public_hex)
+        for k in range(40):
+            api.commit(c.net.tx(key, n + k, "identity", "register_actor",
+                                {"key": cchelpers.Key().public_hex, "org": "st-marien-hospital",
+                                 "role": "provider"}))
+        height, _, _ = c.wait_same_head(40)
+        prefix = f"/carechain/{c.net.chain_id}/blocks/"
+        # Blocks below (lowest checkpoint every node signed - 5) leave etcd.
+        kept = wait_until("old blocks deleted from etcd",
+                          lambda: (lambda ks: ks if len(ks) <= height - 20 else None)(
+                              c.etcd_get(prefix, keys_only=True)), timeout=30)
+        assert len(kept) >= 5
+        # Node 3 loses its disk: it starts from genesis, takes the blocks etcd
+        # no longer has from the other nodes, checks them all, and agrees.
+        c.nodes[2].stop()
+        shutil.rmtree(os.path.join(c.net.dir, "node-3-data"))
+        c.nodes[2].start()
+        h, head, state = c.wait_same_head(height)
+        assert h >= height
+        assert "fetching them from" in c.nodes[2].new_stdout() + c.nodes[2].new_stderr()
+        assert c.api(2).info()["cluster"]["diverged"] is False
+    finally:
+        c.cleanup()
+
+
+def test_state_altered_while_stopped_is_refused_and_resync_rejoins(cluster):
+    cluster.start()
+    p = cluster.proposer()
+    f = [i for i in range(3) if i != p][0]
+    key = cluster.net.keys["hospital-admin"]
+    api = cluster.api(p)
+    n = api.next_nonce(key.public_hex)
+    for k in range(6):
+        api.commit(cluster.net.tx(key, n + k, "identity", "register_actor",
+                                  {"key": cchelpers.Key().public_hex, "org": "st-marien-hospital",
+                                   "role": "provider"}))
+    cluster.wait_same_head(6)
+    cluster.nodes[f].stop()
+    db = os.path.join(cluster.net.dir, f"node-{f + 1}-data", "chain")
+    # Change one actor's role in the stopped node's state store.
+    actor_key = next(k for k in cchelpers._ldb(f"--db={db}", "--column_family=state", "scan").splitlines()
+                     if "identity/actor/" in k).split(" ==> ")[0]
+    cchelpers._ldb(f"--db={db}", "--column_family=state", "put", actor_key, '{"role":"admin"}')
+    node = cluster.nodes[f]
+    node.start(wait=False)
+    assert node.proc.wait(timeout=60) != 0
+    assert "state store does not match" in node.new_stderr() + node.new_stdout()
+    # --resync rebuilds the state from the blocks; the node rejoins and its
+    # checkpoints agree with the others' again.
+    node.start(resync=True)
+    cluster.wait_same_head(6)
+    assert cluster.api(f).info()["cluster"]["diverged"] is False

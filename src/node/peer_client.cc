@@ -1,4 +1,4 @@
-#include "node/forwarder.h"
+#include "node/peer_client.h"
 
 #include <httplib.h>
 
@@ -18,13 +18,12 @@ Code CodeFromName(std::string_view name) {
 
 }  // namespace
 
-HttpForwarder::HttpForwarder(SecretKey node_key, std::string ca_file)
+PeerClient::PeerClient(SecretKey node_key, std::string ca_file)
     : key_(std::move(node_key)), ca_file_(std::move(ca_file)) {}
 
-HttpForwarder::~HttpForwarder() = default;
+PeerClient::~PeerClient() = default;
 
-Status HttpForwarder::Forward(const std::string& url, const std::vector<TxPtr>& txs,
-                              std::vector<std::pair<size_t, Status>>* rejected) {
+httplib::Client& PeerClient::ClientFor(const std::string& url) {
   auto& client = clients_[url];
   if (!client) {
     client = std::make_unique<httplib::Client>(url);
@@ -35,13 +34,35 @@ Status HttpForwarder::Forward(const std::string& url, const std::vector<TxPtr>& 
     client->set_connection_timeout(2, 0);
     client->set_read_timeout(10, 0);
   }
+  return *client;
+}
+
+Result<std::string> PeerClient::FetchBlock(const std::string& url, uint64_t height) {
+  const std::string path = "/v1/blocks/" + std::to_string(height) + "?format=binary";
+  auto signed_headers = api::SignTarget(key_, "GET", path, "");
+  httplib::Headers headers(signed_headers.begin(), signed_headers.end());
+  auto r = ClientFor(url).Get(path, headers);
+  if (!r) {
+    clients_.erase(url);
+    return Status::Unavailable("cannot reach " + url + ": " + httplib::to_string(r.error()));
+  }
+  if (r->status != 200) {
+    return Status::Unavailable("HTTP " + std::to_string(r->status) + " from " + url + " for block " +
+                               std::to_string(height));
+  }
+  return std::move(r->body);
+}
+
+Status PeerClient::Forward(const std::string& url, const std::vector<TxPtr>& txs,
+                           std::vector<std::pair<size_t, Status>>* rejected) {
+  httplib::Client& client = ClientFor(url);
   codec::Writer w;
   for (const auto& tx : txs) w.Bytes(tx->encoded());
   const std::string body = w.Take();
   const std::string path = "/v1/transactions/batch";
   auto signed_headers = api::SignTarget(key_, "POST", path, body);
   httplib::Headers headers(signed_headers.begin(), signed_headers.end());
-  auto r = client->Post(path, headers, body, "application/octet-stream");
+  auto r = client.Post(path, headers, body, "application/octet-stream");
   if (!r) {
     clients_.erase(url);
     return Status::Unavailable("cannot reach " + url + ": " + httplib::to_string(r.error()));
