@@ -154,6 +154,7 @@ void EtcdOrderer::Propose(const etcd::LeaderKey& leader, const etcd::LeaseKeeper
   const size_t max_txs =
       std::min<size_t>(options_.max_block_txs, chain_->executor().genesis().params.max_block_txs);
   bool at_tip = false;
+  bool waiting_for_certification = false;
   while (!stop_ && !diverged_ && !keeper.lost()) {
     if (!at_tip) {
       // A new proposer first applies every block already in etcd: built on
@@ -171,6 +172,19 @@ void EtcdOrderer::Propose(const etcd::LeaderKey& leader, const etcd::LeaseKeeper
       }
       at_tip = true;
     }
+    if (Uncertified() > kMaxUncertifiedCheckpoints * options_.checkpoint_interval) {
+      // The other organisations do not confirm this node's blocks (they are
+      // down, or they refuse them): stop adding to what nobody certified.
+      if (!waiting_for_certification) {
+        spdlog::warn("{} blocks since the last certified checkpoint: waiting for the other nodes",
+                     Uncertified());
+      }
+      waiting_for_certification = true;
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, milliseconds(200), [&] { return stop_.load(); });
+      continue;
+    }
+    waiting_for_certification = false;
     if (mempool_.WaitFor(1, SteadyClock::now() + milliseconds(100)) == 0) continue;
     mempool_.WaitFor(max_txs, SteadyClock::now() + milliseconds(options_.block_interval_ms));
     if (stop_ || keeper.lost()) break;
@@ -179,10 +193,12 @@ void EtcdOrderer::Propose(const etcd::LeaderKey& leader, const etcd::LeaseKeeper
       std::lock_guard<std::mutex> lock(apply_mu_);
       next = chain_->head().height + 1;
       std::vector<TxPtr> txs = mempool_.Take(max_txs);
-      // Keep the block within etcd's request size.
-      size_t bytes = 0, fit = 0;
-      while (fit < txs.size() && bytes + txs[fit]->encoded().size() + 64 <= options_.max_block_bytes) {
-        bytes += txs[fit]->encoded().size() + 64;
+      // Keep the block within etcd's request size: each transaction takes
+      // its encoding, a length and its result (code and detail).
+      const size_t per_tx = 16 + kMaxResultDetail;
+      size_t bytes = 1024, fit = 0;  // the header, generously
+      while (fit < txs.size() && bytes + txs[fit]->encoded().size() + per_tx <= options_.max_block_bytes) {
+        bytes += txs[fit]->encoded().size() + per_tx;
         ++fit;
       }
       if (fit == 0 && !txs.empty()) fit = 1;  // one transaction always fits (max_tx_bytes)
@@ -597,6 +613,12 @@ void EtcdOrderer::Compact() {
   if (!s.ok() && s.code() != Code::kFailedPrecondition) {  // already compacted further
     spdlog::warn("etcd compaction at revision {}: {}", r->kvs[0].mod_revision, s.message());
   }
+}
+
+uint64_t EtcdOrderer::Uncertified() const {
+  const uint64_t head = chain_->head().height;
+  std::lock_guard<std::mutex> lock(mu_);
+  return head > last_certified_ ? head - last_certified_ : 0;
 }
 
 void EtcdOrderer::Alarm(const std::string& why) {

@@ -13,7 +13,9 @@
 // transaction: only if P"blocks/"(h+1) does not exist and the proposer's
 // election key still exists with its revision. Two proposers can therefore
 // never both write a height, and one that lost its lease (paused, cut off)
-// cannot write at all. It commits the block locally only after etcd took it.
+// cannot write at all. It commits the block locally only after etcd took it,
+// and pauses while its head is more than kMaxUncertifiedCheckpoints
+// checkpoint intervals above the last certified checkpoint.
 // Every other node watches P"blocks/", validates each block (hash link,
 // proposer, signatures, re-execution: Chain::Apply) and commits it.
 //
@@ -122,6 +124,13 @@ class EtcdOrderer : public Orderer {
   void Compare(uint64_t height);
   void Compact();
   void Alarm(const std::string& why);
+  // Blocks above the last checkpoint certified with this node's agreement.
+  uint64_t Uncertified() const;
+
+  // The proposer pauses when its head is this many checkpoint intervals
+  // above the last certified checkpoint: a chain nobody else confirms (its
+  // blocks refused, or a quorum of organisations down) stops growing.
+  static constexpr uint64_t kMaxUncertifiedCheckpoints = 10;
 
   Chain* chain_;
   const SecretKey node_key_;

@@ -91,22 +91,25 @@ class Cluster:
     def api(self, i, key="default"):
         return self.nodes[i].api(key)
 
-    def infos(self, running_only=True):
+    def infos(self, exclude=()):
+        """/v1/info of every running node not in `exclude` (a paused node would
+        not answer) that answers within 2 s."""
         out = {}
         for i, n in enumerate(self.nodes):
-            if running_only and not n.running:
+            if not n.running or i in exclude:
                 continue
             try:
-                out[i] = self.api(i).info()
+                out[i] = self.api(i).get_json("/v1/info", timeout=2)
             except Exception:  # noqa: BLE001 - a node between states
                 pass
         return out
 
     def proposer(self, timeout=30, exclude=()):
-        """The index of the node that is proposer (exactly one among the running ones)."""
+        """The index of the node that is proposer (exactly one among the
+        running ones not in `exclude`)."""
         def one():
-            props = [i for i, info in self.infos().items()
-                     if info.get("cluster", {}).get("proposer") and i not in exclude]
+            props = [i for i, info in self.infos(exclude).items()
+                     if info.get("cluster", {}).get("proposer")]
             return props[0] + 1 if len(props) == 1 else None
         return wait_until("one proposer", one, timeout) - 1
 
