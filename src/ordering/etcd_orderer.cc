@@ -498,7 +498,15 @@ void EtcdOrderer::CheckpointLoop() {
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      checkpoints_[cp->height][cp->node] = *cp;
+      Checkpoint& slot = checkpoints_[cp->height][cp->node];
+      if (cp->node == node_key_.public_key() && slot.height == cp->height && !slot.SameAs(*cp)) {
+        // Signed with this node's key, but not what this node signed.
+        spdlog::error("etcd holds a checkpoint for height {} under this node's key that this node did not "
+                      "sign: is the node key in other hands? Keeping this node's own.",
+                      cp->height);
+        return;
+      }
+      slot = *cp;
     }
     Compare(cp->height);
   };

@@ -233,9 +233,11 @@ def test_node_outside_the_certified_checkpoint_raises_the_alarm(cluster):
                         {"key": cchelpers.Key().public_hex, "org": "st-marien-hospital", "role": "provider"})
     cchelpers.assert_json_error(api.post_raw_tx(tx), 503, message_contains="checkpoints")
     assert api.info()["cluster"]["diverged"] is True
-    # The quorum's nodes carry on.
+    # The quorum's nodes carry on; each noticed a checkpoint under its own
+    # key that it did not sign, and kept its own.
     for i in (1, 2):
         assert cluster.api(i).get("/healthz").status_code == 200
+        wait_until("the forged own checkpoint reported", lambda: "did not sign" in cluster.nodes[i].new_stdout())
 
 
 def test_etcd_is_compacted_and_a_node_from_genesis_catches_up_from_peers(carechain_bin, tmp_path):
