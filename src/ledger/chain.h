@@ -1,8 +1,9 @@
 // The node's chain: the store, the executor and the node's own key, with the
 // committed head cached and commit notifications for waiters.
 //
-// Thread safety: Propose()/Apply() must be called from one thread at a time
-// (the orderer); everything else is thread-safe.
+// Thread safety: Propose(), Build(), Commit() and Apply() change or read
+// the head as one step and must be called from one thread at a time (the
+// orderer serialises them); everything else is thread-safe.
 #pragma once
 
 #include <chrono>

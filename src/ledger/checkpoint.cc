@@ -65,21 +65,32 @@ CheckpointTally TallyCheckpoints(const Genesis& genesis, uint64_t height,
     orgs.insert(org);
   }
   t.quorum = orgs.size() / 2 + 1;
-  // For each distinct (block_hash, state_root): the organisations behind it.
-  std::vector<std::pair<Checkpoint, std::set<std::string>>> groups;
+  // Each organisation backs one (block_hash, state_root) pair: the one its
+  // nodes signed. An organisation whose nodes signed different pairs backs
+  // none (two pairs can then never both reach a quorum).
+  std::map<std::string, std::vector<Checkpoint>> by_org;
   for (const auto& c : signatures) {
     auto it = org_of.find(c.node);
     if (c.height != height || it == org_of.end() || !c.Verify(genesis.chain_id)) continue;
     t.signatures.push_back(c);
-    auto g = std::find_if(groups.begin(), groups.end(), [&](auto& p) { return p.first.SameAs(c); });
-    if (g == groups.end()) {
-      groups.push_back({c, {it->second}});
+    by_org[it->second].push_back(c);
+  }
+  std::vector<std::pair<Checkpoint, size_t>> backing;  // pair, organisations behind it
+  for (const auto& [org, sigs] : by_org) {
+    bool split = std::any_of(sigs.begin(), sigs.end(), [&](const Checkpoint& c) { return !c.SameAs(sigs[0]); });
+    if (split) {
+      t.split_orgs.push_back(org);
+      continue;
+    }
+    auto g = std::find_if(backing.begin(), backing.end(), [&](auto& p) { return p.first.SameAs(sigs[0]); });
+    if (g == backing.end()) {
+      backing.push_back({sigs[0], 1});
     } else {
-      g->second.insert(it->second);
+      g->second++;
     }
   }
-  for (auto& [c, supporters] : groups) {
-    if (supporters.size() >= t.quorum) t.certified = c;
+  for (const auto& [c, n] : backing) {
+    if (n >= t.quorum) t.certified = c;
   }
   return t;
 }

@@ -44,10 +44,13 @@ struct CheckpointTally {
   // The pair a quorum of organisations signed, if any.
   std::optional<Checkpoint> certified;
   std::vector<Checkpoint> signatures;  // valid ones from node keys of the genesis
+  // Organisations whose nodes signed different pairs: they count for none.
+  std::vector<std::string> split_orgs;
 };
 
 // Counts `signatures` (all for one height; invalid ones and keys that are not
-// genesis nodes are left out) by organisation.
+// genesis nodes are left out) by organisation, each organisation backing at
+// most one pair, so at most one pair is certified.
 CheckpointTally TallyCheckpoints(const Genesis& genesis, uint64_t height,
                                  const std::vector<Checkpoint>& signatures);
 

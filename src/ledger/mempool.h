@@ -39,7 +39,8 @@ class Mempool {
   void Done(const std::vector<TxPtr>& txs, bool committed);
 
   // Puts transactions taken by Take() back at the front, in their order
-  // (a proposer that lost its turn). They stay counted as in flight.
+  // (a proposer that lost its turn). They stay counted as in flight; the
+  // queue may then exceed its capacity until they are taken again.
   void Requeue(const std::vector<TxPtr>& txs);
 
   // `block_txs` were committed in a block another node proposed: those

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "ledger/executor.h"
@@ -207,6 +208,156 @@ TEST(Mempool, ConcurrentAddsKeepEveryActorsSequence) {
     EXPECT_EQ(t->body().nonce, last[t->body().actor] + 1);
     last[t->body().actor] = t->body().nonce;
   }
+}
+
+std::vector<TxId> Ids(const std::vector<TxPtr>& txs) {
+  std::vector<TxId> out;
+  for (const auto& t : txs) out.push_back(t->id());
+  return out;
+}
+
+TEST(Mempool, RequeuePutsTakenTransactionsBackAtTheFrontInOrder) {
+  MemState committed;
+  Mempool m(&committed, 100);
+  TxPtr a1 = Tx(1, 1), a2 = Tx(1, 2), b1 = Tx(2, 1);
+  for (const auto& t : {a1, a2, b1}) ASSERT_TRUE(m.Add(t).ok());
+  auto taken = m.Take(2);
+  ASSERT_EQ(Ids(taken), Ids({a1, a2}));
+  // Arrives while the two are out.
+  TxPtr a3 = Tx(1, 3);
+  ASSERT_TRUE(m.Add(a3).ok());
+  m.Requeue(taken);
+  EXPECT_EQ(m.size(), 4u);
+  EXPECT_EQ(Ids(m.Snapshot()), Ids({a1, a2, b1, a3}));
+  // Still in flight: counted for nonces and duplicates.
+  EXPECT_EQ(m.NextNonce(Key(1).public_key()), 4u);
+  EXPECT_EQ(m.Add(a1).code(), Code::kAlreadyExists);
+  EXPECT_TRUE(m.Contains(a2->id()));
+  // Take hands them out again, first.
+  auto again = m.Take(2);
+  EXPECT_EQ(Ids(again), Ids({a1, a2}));
+  m.Requeue({});
+  EXPECT_EQ(Ids(m.Take(10)), Ids({b1, a3}));
+  // Done with the requeued ones as committed: the actor's count is right.
+  m.Done(again, /*committed=*/true);
+  EXPECT_FALSE(m.Contains(a1->id()));
+  EXPECT_TRUE(m.Contains(a3->id()));
+  EXPECT_EQ(m.NextNonce(Key(1).public_key()), 4u);
+}
+
+TEST(Mempool, CommittedRemovesBlockTransactionsAndReturnsSupersededOnes) {
+  MemState committed;
+  Mempool m(&committed, 100);
+  TxPtr a1 = Tx(1, 1), a2 = Tx(1, 2), a3 = Tx(1, 3), b1 = Tx(2, 1), c1 = Tx(3, 1);
+  for (const auto& t : {a1, a2, a3, b1, c1}) ASSERT_TRUE(m.Add(t).ok());
+  // Another node's block: a1 itself, a different transaction of actor 1
+  // with nonce 2, a different one of actor 3 with nonce 1, and one of an
+  // actor unknown here.
+  TxPtr a2_other = Tx(1, 2, "other"), c1_other = Tx(3, 1, "other"), d1 = Tx(4, 1);
+  ASSERT_NE(a2_other->id(), a2->id());
+  // The chain commits the block before it tells the mempool.
+  CommitNonce(&committed, 1, 2);
+  CommitNonce(&committed, 3, 1);
+  CommitNonce(&committed, 4, 1);
+  auto dropped = m.Committed({a1, a2_other, d1, c1_other});
+  std::vector<TxId> got = Ids(dropped);
+  std::sort(got.begin(), got.end());
+  std::vector<TxId> want = Ids({a2, c1});
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+  // a3 (nonce 3 is still free) and b1 stay, in their order.
+  EXPECT_EQ(Ids(m.Snapshot()), Ids({a3, b1}));
+  EXPECT_EQ(m.size(), 2u);
+  for (const auto& t : {a1, a2, c1}) EXPECT_FALSE(m.Contains(t->id()));
+  EXPECT_TRUE(m.Contains(a3->id()));
+  // Next nonces: above a3 for actor 1; from the state for actors 3 and 4;
+  // actor 2 untouched.
+  EXPECT_EQ(m.NextNonce(Key(1).public_key()), 4u);
+  EXPECT_EQ(m.NextNonce(Key(2).public_key()), 2u);
+  EXPECT_EQ(m.NextNonce(Key(3).public_key()), 2u);
+  EXPECT_EQ(m.NextNonce(Key(4).public_key()), 2u);
+  // A superseded transaction can't come back; the next nonce is accepted.
+  EXPECT_EQ(m.Add(a2).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(m.Add(c1).code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(m.Add(Tx(3, 2)).ok());
+  EXPECT_TRUE(m.Add(Tx(1, 4)).ok());
+}
+
+TEST(Mempool, CommittedWithNothingOfOursChangesNothing) {
+  MemState committed;
+  Mempool m(&committed, 100);
+  TxPtr a1 = Tx(1, 1);
+  ASSERT_TRUE(m.Add(a1).ok());
+  CommitNonce(&committed, 2, 1);
+  EXPECT_TRUE(m.Committed({Tx(2, 1)}).empty());
+  EXPECT_TRUE(m.Committed({}).empty());
+  EXPECT_EQ(Ids(m.Snapshot()), Ids({a1}));
+  EXPECT_EQ(m.NextNonce(Key(1).public_key()), 2u);
+}
+
+TEST(Mempool, CommittedOfAllQueuedTransactionsFallsBackToTheState) {
+  MemState committed;
+  Mempool m(&committed, 100);
+  TxPtr a1 = Tx(1, 1), a2 = Tx(1, 2);
+  ASSERT_TRUE(m.Add(a1).ok());
+  ASSERT_TRUE(m.Add(a2).ok());
+  // The block holds a1 and a2 themselves, and a third one of the actor we
+  // never saw.
+  TxPtr a3 = Tx(1, 3);
+  CommitNonce(&committed, 1, 3);
+  EXPECT_TRUE(m.Committed({a1, a2, a3}).empty());
+  EXPECT_EQ(m.size(), 0u);
+  EXPECT_FALSE(m.Contains(a1->id()));
+  EXPECT_FALSE(m.Contains(a2->id()));
+  EXPECT_EQ(m.NextNonce(Key(1).public_key()), 4u);
+  EXPECT_EQ(m.Add(a3).code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(m.Add(Tx(1, 4)).ok());
+}
+
+TEST(Mempool, DropRemovesQueuedTransactionsAndRewindsTheNonce) {
+  MemState committed;
+  CommitNonce(&committed, 1, 4);
+  Mempool m(&committed, 100);
+  TxPtr a5 = Tx(1, 5), a6 = Tx(1, 6), a7 = Tx(1, 7), b1 = Tx(2, 1);
+  for (const auto& t : {a5, a6, a7, b1}) ASSERT_TRUE(m.Add(t).ok());
+  ASSERT_EQ(m.NextNonce(Key(1).public_key()), 8u);
+  // The last one: the next nonce is its own again.
+  m.Drop({a7});
+  EXPECT_EQ(Ids(m.Snapshot()), Ids({a5, a6, b1}));
+  EXPECT_FALSE(m.Contains(a7->id()));
+  EXPECT_EQ(m.NextNonce(Key(1).public_key()), 7u);
+  // One in the middle: the next nonce falls back to it.
+  m.Drop({a6});
+  EXPECT_EQ(Ids(m.Snapshot()), Ids({a5, b1}));
+  EXPECT_EQ(m.NextNonce(Key(1).public_key()), 6u);
+  EXPECT_EQ(m.NextNonce(Key(2).public_key()), 2u);
+  // Dropping again, or something never queued, changes nothing.
+  m.Drop({a6, Tx(3, 1)});
+  EXPECT_EQ(m.size(), 2u);
+  EXPECT_EQ(m.NextNonce(Key(1).public_key()), 6u);
+  // The dropped nonce may be used again.
+  EXPECT_TRUE(m.Add(Tx(1, 6, "again")).ok());
+  // All of the actor's: back to the committed state.
+  m.Drop(m.Snapshot());
+  EXPECT_EQ(m.size(), 0u);
+  EXPECT_EQ(m.NextNonce(Key(1).public_key()), 5u);
+  EXPECT_EQ(m.NextNonce(Key(2).public_key()), 1u);
+  EXPECT_TRUE(m.Add(a5).ok());
+}
+
+TEST(Mempool, SnapshotIsOldestFirstAndRemovesNothing) {
+  MemState committed;
+  Mempool m(&committed, 100);
+  EXPECT_TRUE(m.Snapshot().empty());
+  TxPtr b1 = Tx(2, 1), a1 = Tx(1, 1), b2 = Tx(2, 2);
+  for (const auto& t : {b1, a1, b2}) ASSERT_TRUE(m.Add(t).ok());
+  EXPECT_EQ(Ids(m.Snapshot()), Ids({b1, a1, b2}));
+  EXPECT_EQ(Ids(m.Snapshot()), Ids({b1, a1, b2}));
+  EXPECT_EQ(m.size(), 3u);
+  EXPECT_TRUE(m.Contains(a1->id()));
+  EXPECT_EQ(Ids(m.Take(1)), Ids({b1}));
+  EXPECT_EQ(Ids(m.Snapshot()), Ids({a1, b2}));  // taken ones are not queued
+  EXPECT_EQ(Ids(m.Take(10)), Ids({a1, b2}));
 }
 
 }  // namespace

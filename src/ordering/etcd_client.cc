@@ -21,9 +21,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The member is unreachable or between leaders ("etcdserver: leader
+// changed", "no leader" are UNAVAILABLE): another member may answer. Plain
+// errors (UNKNOWN, e.g. "election: no leader") are answers, not failures.
 bool Retriable(grpc::StatusCode c) {
-  return c == grpc::StatusCode::UNAVAILABLE || c == grpc::StatusCode::DEADLINE_EXCEEDED ||
-         c == grpc::StatusCode::UNKNOWN;  // "etcdserver: leader changed" and the like
+  return c == grpc::StatusCode::UNAVAILABLE || c == grpc::StatusCode::DEADLINE_EXCEEDED;
 }
 
 Status FromGrpc(const std::string& what, const grpc::Status& s) {
@@ -267,6 +269,8 @@ Result<LeaderKey> Client::Campaign(const std::string& name, int64_t lease,
   epb::CampaignResponse resp;
   Member& m = impl_->members[impl_->current.load() % impl_->members.size()];
   grpc::ClientContext ctx;
+  Canceller none;
+  if (!cancel) cancel = &none;
   {
     std::lock_guard<std::mutex> lock(cancel->mu_);
     if (cancel->cancelled_) return Status::Unavailable("campaign cancelled");
@@ -323,6 +327,7 @@ class GrpcWatch : public Watch {
     Member* m = &impl->members[member];
     stream_ = m->watch->Watch(&ctx_);
     if (!stream_->Write(req)) {
+      MoveOn();
       std::lock_guard<std::mutex> lock(mu_);
       error_ = Status::Unavailable("etcd watch: cannot open the stream on " + m->target);
       return;
@@ -330,6 +335,7 @@ class GrpcWatch : public Watch {
     reader_ = std::thread([this] { Read(); });
   }
   ~GrpcWatch() override {
+    closing_ = true;  // the stream's end is ours, not the member's fault
     ctx_.TryCancel();
     if (reader_.joinable()) reader_.join();
   }
@@ -369,18 +375,21 @@ class GrpcWatch : public Watch {
       batches_.push_back(std::move(batch));
       cv_.notify_all();
     }
-    if (end.code() == Code::kUnavailable) {
-      // The member is gone or cut off: the next watch goes to another one.
-      size_t expected = member_;
-      impl_->current.compare_exchange_strong(expected, (member_ + 1) % impl_->members.size());
-    }
+    // The member is gone or cut off: the next watch goes to another one.
+    if (end.code() == Code::kUnavailable && !closing_) MoveOn();
     std::lock_guard<std::mutex> lock(mu_);
     error_ = end;
     cv_.notify_all();
   }
 
+  void MoveOn() {
+    size_t expected = member_;
+    impl_->current.compare_exchange_strong(expected, (member_ + 1) % impl_->members.size());
+  }
+
   Client::Impl* impl_;
   const size_t member_;
+  std::atomic<bool> closing_{false};
   grpc::ClientContext ctx_;
   std::unique_ptr<grpc::ClientReaderWriter<pb::WatchRequest, pb::WatchResponse>> stream_;
   std::thread reader_;
@@ -413,7 +422,7 @@ class GrpcLeaseKeeper : public LeaseKeeper {
 
  private:
   void Run() {
-    const auto period = ttl_ / 3;
+    const auto period = std::chrono::milliseconds(ttl_) / 3;
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_ && !lost_) {
       lock.unlock();

@@ -94,7 +94,7 @@ class Client {
   Status RevokeLease(int64_t lease);
 
   // Joins the election `name` with `value` under `lease` and waits until it
-  // wins, the lease ends or `cancel` fires (kUnavailable then).
+  // wins, the lease ends or `cancel` (may be null) fires (kUnavailable then).
   Result<LeaderKey> Campaign(const std::string& name, int64_t lease, const std::string& value,
                              Canceller* cancel);
   // The current leader's value; nullopt when nobody leads.

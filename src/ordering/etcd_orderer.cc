@@ -681,6 +681,7 @@ Result<nlohmann::json> EtcdOrderer::CheckpointInfo(uint64_t height) const {
     j["block_hash"] = t.certified->block_hash.hex();
     j["state_root"] = t.certified->state_root.hex();
   }
+  if (!t.split_orgs.empty()) j["split_orgs"] = t.split_orgs;  // their nodes disagree among themselves
   return j;
 }
 
