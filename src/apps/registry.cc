@@ -2,6 +2,7 @@
 
 #include "apps/identity/identity.h"
 #include "apps/records/records.h"
+#include "apps/supply/supply.h"
 
 namespace cc::apps {
 
@@ -10,6 +11,7 @@ void RegisterAll(ModuleRegistry* registry) {
   registry->SetAuthority(identity.get());
   registry->Add(std::move(identity));
   registry->Add(std::make_unique<records::RecordsModule>());
+  registry->Add(std::make_unique<supply::SupplyModule>());
 }
 
 }  // namespace cc::apps
