@@ -99,25 +99,26 @@ Status EtcdOrderer::Submit(TxPtr tx) {
   return Status::Ok();
 }
 
+void EtcdOrderer::Pause(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, d, [&] { return stop_.load(); });
+}
+
 // ---------------------------------------------------------------------------
 // Proposing
 
 void EtcdOrderer::CampaignLoop() {
   const std::string value =
       nlohmann::json{{"node", node_key_.public_key().hex()}, {"url", options_.advertise_url}}.dump();
-  auto pause = [&](milliseconds d) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, d, [&] { return stop_.load(); });
-  };
   while (!stop_) {
     if (diverged_) {
-      pause(milliseconds(1000));
+      Pause(milliseconds(1000));
       continue;
     }
     auto lease = client_->GrantLease(options_.lease_ttl_s);
     if (!lease.ok()) {
       spdlog::warn("etcd: cannot get a lease: {}", lease.status().message());
-      pause(milliseconds(500));
+      Pause(milliseconds(500));
       continue;
     }
     auto keeper = client_->KeepAlive(*lease, options_.lease_ttl_s);
@@ -143,7 +144,7 @@ void EtcdOrderer::CampaignLoop() {
       if (!keeper->lost()) client_->Resign(*leader).IgnoreError();
     } else if (!leader.ok() && !stop_) {
       spdlog::warn("etcd campaign: {}", leader.status().message());
-      pause(milliseconds(200));
+      Pause(milliseconds(200));
     }
     keeper.reset();
     client_->RevokeLease(*lease).IgnoreError();  // best effort: it expires anyway
@@ -180,8 +181,7 @@ void EtcdOrderer::Propose(const etcd::LeaderKey& leader, const etcd::LeaseKeeper
                      Uncertified());
       }
       waiting_for_certification = true;
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, milliseconds(200), [&] { return stop_.load(); });
+      Pause(milliseconds(200));
       continue;
     }
     waiting_for_certification = false;
@@ -263,19 +263,15 @@ bool EtcdOrderer::ProposeBlock(std::vector<TxPtr> txs, const etcd::LeaderKey& le
 void EtcdOrderer::SyncLoop() {
   const std::string blocks_end = etcd::PrefixEnd(prefix_ + "blocks/");
   const size_t height_pos = (prefix_ + "blocks/").size();
-  auto pause = [&](milliseconds d) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, d, [&] { return stop_.load(); });
-  };
   while (!stop_) {
     if (diverged_) {
-      pause(milliseconds(1000));
+      Pause(milliseconds(1000));
       continue;
     }
     auto r = client_->Range(BlockKey(chain_->head().height + 1), blocks_end, 64);
     if (!r.ok()) {
       spdlog::warn("etcd: reading blocks: {}", r.status().message());
-      pause(milliseconds(200));
+      Pause(milliseconds(200));
       continue;
     }
     bool ok = true;
@@ -292,7 +288,7 @@ void EtcdOrderer::SyncLoop() {
       }
     }
     if (!ok) {
-      pause(milliseconds(1000));
+      Pause(milliseconds(1000));
       continue;
     }
     if (r->more) continue;

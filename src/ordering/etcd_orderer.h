@@ -124,6 +124,8 @@ class EtcdOrderer : public Orderer {
   void Compare(uint64_t height);
   void Compact();
   void Alarm(const std::string& why);
+  // Waits `d`, or less if the orderer stops.
+  void Pause(std::chrono::milliseconds d);
   // Blocks above the last checkpoint certified with this node's agreement.
   uint64_t Uncertified() const;
 

@@ -47,6 +47,20 @@ def assert_all_committed_once(cluster, accepted, timeout=60):
             assert cluster.api(i).get_json(f"/v1/blocks/{height}")["hash"] == head_hash
 
 
+def commit_registrations(cluster, node, count):
+    """Commits `count` register_actor transactions of the hospital's admin,
+    one after another, through node `node`; returns the last status."""
+    key = cluster.net.keys["hospital-admin"]
+    api = cluster.api(node)
+    n = api.next_nonce(key.public_hex)
+    st = None
+    for k in range(count):
+        st = api.commit(cluster.net.tx(key, n + k, "identity", "register_actor",
+                                       {"key": cchelpers.Key().public_hex, "org": "st-marien-hospital",
+                                        "role": "provider"}))
+    return st
+
+
 def test_nodes_replicate_forward_and_certify_checkpoints(cluster):
     cluster.start()
     p = cluster.proposer()
@@ -68,10 +82,7 @@ def test_nodes_replicate_forward_and_certify_checkpoints(cluster):
         assert cluster.api(i).tx_status(txs[0].id)["status"] == "committed"
     # Checkpoints every 5 blocks: make at least 5, then height 5 is
     # certified by all three organisations.
-    for k in range(6):
-        cluster.api(p).commit(cluster.net.tx(key, n + 12 + k, "identity", "register_actor",
-                                             {"key": cchelpers.Key().public_hex, "org": "st-marien-hospital",
-                                              "role": "provider"}))
+    commit_registrations(cluster, p, 6)
     def certified():
         r = cluster.api(0).get("/v1/checkpoints/5")
         return r.json() if r.status_code == 200 and len(r.json()["signatures"]) == 3 else None
@@ -204,11 +215,8 @@ def test_node_outside_the_certified_checkpoint_raises_the_alarm(cluster):
     cluster.start()
     key = cluster.net.keys["hospital-admin"]
     api = cluster.api(0)
+    commit_registrations(cluster, 0, 6)
     n = api.next_nonce(key.public_hex)
-    for k in range(6):
-        api.commit(cluster.net.tx(key, n + k, "identity", "register_actor",
-                                  {"key": cchelpers.Key().public_hex, "org": "st-marien-hospital",
-                                   "role": "provider"}))
     wait_until("checkpoint 5 certified",
                lambda: api.get("/v1/checkpoints/5").status_code == 200 and
                api.get_json("/v1/checkpoints/5")["certified"])
@@ -229,7 +237,7 @@ def test_node_outside_the_certified_checkpoint_raises_the_alarm(cluster):
     assert health["status"] == "diverged" and "quorum" in health["message"], health
     assert "carechain_divergence_alarm 1" in api.get("/metrics").text
     # It refuses writes with a JSON reason, and changes nothing.
-    tx = cluster.net.tx(key, n + 6, "identity", "register_actor",
+    tx = cluster.net.tx(key, n, "identity", "register_actor",
                         {"key": cchelpers.Key().public_hex, "org": "st-marien-hospital", "role": "provider"})
     cchelpers.assert_json_error(api.post_raw_tx(tx), 503, message_contains="checkpoints")
     assert api.info()["cluster"]["diverged"] is True
@@ -244,13 +252,7 @@ def test_etcd_is_compacted_and_a_node_from_genesis_catches_up_from_peers(carecha
     c = Cluster(carechain_bin, tmp_path, checkpoint_interval=5, extra_ordering="retain_blocks = 5\n")
     try:
         c.start()
-        key = c.net.keys["hospital-admin"]
-        api = c.api(0)
-        n = api.next_nonce(key.public_hex)
-        for k in range(40):
-            api.commit(c.net.tx(key, n + k, "identity", "register_actor",
-                                {"key": cchelpers.Key().public_hex, "org": "st-marien-hospital",
-                                 "role": "provider"}))
+        commit_registrations(c, 0, 40)
         height, _, _ = c.wait_same_head(40)
         prefix = f"/carechain/{c.net.chain_id}/blocks/"
         # Blocks below (lowest checkpoint every node signed - 5) leave etcd.
@@ -275,13 +277,7 @@ def test_state_altered_while_stopped_is_refused_and_resync_rejoins(cluster):
     cluster.start()
     p = cluster.proposer()
     f = [i for i in range(3) if i != p][0]
-    key = cluster.net.keys["hospital-admin"]
-    api = cluster.api(p)
-    n = api.next_nonce(key.public_hex)
-    for k in range(6):
-        api.commit(cluster.net.tx(key, n + k, "identity", "register_actor",
-                                  {"key": cchelpers.Key().public_hex, "org": "st-marien-hospital",
-                                   "role": "provider"}))
+    commit_registrations(cluster, p, 6)
     cluster.wait_same_head(6)
     cluster.nodes[f].stop()
     db = os.path.join(cluster.net.dir, f"node-{f + 1}-data", "chain")
