@@ -110,6 +110,24 @@ bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Empty if `pre` may be assigned: no assigned prefix starts it, equals it or
+// starts with it (a GTIN would then have two owners); else why not.
+std::string PrefixConflict(const StateReader& state, const std::string& pre) {
+  for (size_t len = 6; len <= pre.size(); ++len) {
+    if (state.Get(std::string(kPrefix) + pre.substr(0, len))) return "prefix " + pre.substr(0, len) + " is assigned already";
+  }
+  bool longer = false;
+  state.Scan(std::string(kPrefix) + pre, "", [&](std::string_view, std::string_view) {
+    longer = true;
+    return false;
+  });
+  return longer ? "a longer prefix starting with " + pre + " is assigned" : "";
+}
+
+std::string LotKey(std::string_view gtin, std::string_view batch) {
+  return "supply/lot/" + std::string(gtin) + "/" + ToHex(AsBytes(batch));
+}
+
 }  // namespace
 
 Verdict Check(const StateReader& state, std::string_view gtin, std::string_view serial, std::string_view batch,
@@ -194,6 +212,7 @@ Status SupplyModule::Check(std::string_view action, const nlohmann::json& p) con
   }
   if (action == "recall") {
     CC_RETURN_IF_ERROR(recall_.Check(p));
+    if (!IsCset82(p["batch"].get<std::string>())) return Status::Invalid("batch must be characters of GS1's set 82");
     return NormalizeGtin(p["gtin"].get<std::string>()).status();
   }
   return Status::Invalid("unknown action '" + std::string(action) + "'");
@@ -224,9 +243,9 @@ Status SupplyModule::InitGenesis(const nlohmann::json& genesis, Overlay& state) 
       if (!pre.is_string() || pre.get<std::string>().size() < 6 || pre.get<std::string>().size() > 12 ||
           !AllDigits(pre.get<std::string>()))
         return Status::Invalid("genesis: a GS1 company prefix is 6 to 12 digits");
-      const std::string key = std::string(kPrefix) + pre.get<std::string>();
-      if (state.Get(key)) return Status::Invalid("genesis: GS1 prefix " + pre.get<std::string>() + " appears twice");
-      state.Put(key, org["id"].get<std::string>());
+      if (std::string why = PrefixConflict(state, pre.get<std::string>()); !why.empty())
+        return Status::Invalid("genesis: GS1 " + why);
+      state.Put(std::string(kPrefix) + pre.get<std::string>(), org["id"].get<std::string>());
     }
   }
   return Status::Ok();
@@ -238,17 +257,7 @@ TxResult SupplyModule::AssignPrefix(const TxContext& ctx, Overlay& state) const 
   const std::string pre = ctx.payload["prefix"];
   const std::string org = ctx.payload["org"];
   if (!state.Get("identity/org/" + org)) return TxResult::Reject(TxCode::kNotFound, "no organisation '" + org + "'");
-  // No prefix may start another (a GTIN would then have two owners).
-  for (size_t len = 6; len <= pre.size(); ++len) {
-    if (state.Get(std::string(kPrefix) + pre.substr(0, len)))
-      return TxResult::Reject(TxCode::kAlreadyExists, "prefix " + pre.substr(0, len) + " is assigned already");
-  }
-  bool longer = false;
-  state.Scan(std::string(kPrefix) + pre, "", [&](std::string_view, std::string_view) {
-    longer = true;
-    return false;
-  });
-  if (longer) return TxResult::Reject(TxCode::kAlreadyExists, "a longer prefix starting with " + pre + " is assigned");
+  if (std::string why = PrefixConflict(state, pre); !why.empty()) return TxResult::Reject(TxCode::kAlreadyExists, why);
   state.Put(std::string(kPrefix) + pre, org);
   return TxResult::Ok();
 }
@@ -271,6 +280,7 @@ TxResult SupplyModule::Commission(const TxContext& ctx, Overlay& state) const {
     WriteJson(state, key, pack);
     const std::string product = std::string(kProduct) + gtin;
     if (!state.Get(product)) WriteJson(state, product, {{"manufacturer", *org}});
+    state.Put(LotKey(gtin, item["batch"].get<std::string>()), "");
   }
   return TxResult::Ok();
 }
@@ -408,6 +418,11 @@ TxResult SupplyModule::Dispense(const TxContext& ctx, Overlay& state) const {
     WriteJson(state, PackKey(gtin, serial), *pack);
     return Alarm(state, ctx, *pack, "dispensed_twice", *org);
   }
+  if ((*pack)["owner"] != *org && pack->contains("transfer")) {
+    auto t = ReadJsonObject(state, std::string(kTransfer) + (*pack)["transfer"].get<std::string>());
+    if (t && (*t)["to"] == *org)
+      return TxResult::Reject(TxCode::kFailedPrecondition, "the pack is on its way here: accept the transfer first");
+  }
   if ((*pack)["owner"] != *org) {
     AddEvent(state, *pack, {{"type", "dispense_refused"}, {"org", *org}, {"reason", "not the owner"}}, ctx);
     WriteJson(state, PackKey(gtin, serial), *pack);
@@ -427,7 +442,7 @@ TxResult SupplyModule::Dispense(const TxContext& ctx, Overlay& state) const {
 
 TxResult SupplyModule::Verify(const TxContext& ctx, Overlay& state) const {
   auto org = OrgIfRole(state, ctx.tx.body().actor, {"pharmacist", "wholesaler", "manufacturer"});
-  if (!org) return TxResult::Reject(TxCode::kUnauthorized, "packs are verified by a pharmacist or wholesaler");
+  if (!org) return TxResult::Reject(TxCode::kUnauthorized, "packs are verified by a pharmacist, wholesaler or manufacturer");
   const auto& p = ctx.payload;
   const std::string gtin = *NormalizeGtin(p["gtin"].get<std::string>());
   const std::string serial = p["serial"];
@@ -459,6 +474,8 @@ TxResult SupplyModule::Recall(const TxContext& ctx, Overlay& state) const {
     return TxResult::Reject(TxCode::kUnauthorized, "a batch is recalled by its manufacturer or a regulator");
   if (!state.Get(std::string(kProduct) + gtin)) return TxResult::Reject(TxCode::kNotFound, "unknown product");
   const std::string batch = ctx.payload["batch"];
+  if (!state.Get(LotKey(gtin, batch)))
+    return TxResult::Reject(TxCode::kNotFound, "no pack of this batch was commissioned");
   const std::string key = std::string(kBatch) + gtin + "/" + ToHex(AsBytes(batch));
   if (state.Get(key)) return TxResult::Reject(TxCode::kAlreadyExists, "the batch is recalled already");
   WriteJson(state, key, {{"gtin", gtin}, {"batch", batch}, {"reason", ctx.payload["reason"]},

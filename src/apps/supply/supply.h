@@ -21,8 +21,9 @@
 //   transfer      {transfer, to, packs?, cases?}                        the owner's staff
 //   accept        {transfer}             cancel {transfer}              receiver / sender
 //   dispense      {gtin, serial}                                        a pharmacist of the owner
-//   verify        {gtin, serial, batch?, expiry?}                       pharmacist, wholesaler
-//   recall        {gtin, batch, reason}                                 the GTIN's manufacturer
+//   verify        {gtin, serial, batch?, expiry?}                       pharmacist, wholesaler, manufacturer
+//   recall        {gtin, batch, reason}                                 the GTIN's manufacturer or a
+//                                                                       regulator; a commissioned batch
 #pragma once
 
 #include <optional>
