@@ -47,6 +47,15 @@ Status Authorize(const Principal& c, Operation op, const Resource& r) {
     case Operation::kSubmit:
       // Nodes forward transactions they accepted to the proposer (etcd ordering).
       return c.active || c.node ? Status::Ok() : Deny("only actors and nodes submit transactions");
+    case Operation::kReadPacks:
+      return ChainReader(c) || (c.active && IsOneOf(c.role, {"manufacturer", "wholesaler", "pharmacist"}))
+                 ? Status::Ok()
+                 : Deny("packs are read by manufacturers, wholesalers, pharmacists and chain readers");
+    case Operation::kReadAlarms:
+      if (ChainReader(c) && c.role != "admin") return Status::Ok();
+      if (c.active && c.role == "manufacturer" && !r.org.empty() && r.org == c.org) return Status::Ok();
+      return Deny("counterfeit alarms are listed for regulators, auditors and nodes; a manufacturer lists its "
+                  "own with org=<its organisation>");
     case Operation::kReadChain:
     case Operation::kReadState:
       return ChainReader(c) ? Status::Ok() : Deny("only nodes, auditors, regulators and admins read the chain");

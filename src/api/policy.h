@@ -41,6 +41,8 @@ enum class Operation {
   kFetchRecord,   // GET /v1/records/<id>/content: an actor; the consent decision follows
   kReadPatientData,  // a patient's records, consents, access log (`subject` = the patient)
   kEraseRecord,   // POST /v1/records/<id>/erasure (`subject` = the record's patient)
+  kReadPacks,     // supply packs/, cases/, transfers/, check: the supply chain's staff
+  kReadAlarms,    // supply alarms (`org` = the manufacturer the listing is limited to, "" = all)
 };
 
 struct Resource {

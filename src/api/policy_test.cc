@@ -30,6 +30,9 @@ class PolicyTest : public ::testing::Test {
     actor(5, "audit-office", "auditor");
     actor(6, "hospital", "patient", "revoked");
     actor(7, "pharmacy", "admin");
+    actor(10, "pharma-ag", "manufacturer");
+    actor(11, "grosshandel", "wholesaler");
+    actor(12, "bfarm", "regulator");
     w["identity/node/" + Key(9).hex()] = R"({"org":"hospital"})";
     state_.Apply(w);
   }
@@ -129,6 +132,23 @@ TEST_F(PolicyTest, APatientsDataIsTheirsNodesAndAuditorsToRead) {
   EXPECT_TRUE(Authorize(P(3), Operation::kEraseRecord, About(3)).ok());
   EXPECT_FALSE(Authorize(P(5), Operation::kEraseRecord, About(3)).ok());
   EXPECT_FALSE(Authorize(P(2), Operation::kEraseRecord, About(3)).ok());
+}
+
+}  // namespace
+}  // namespace cc::api
+
+namespace cc::api {
+namespace {
+
+TEST_F(PolicyTest, PacksAreReadByTheSupplyChainAndAlarmsByRegulatorsAndTheirManufacturer) {
+  for (uint8_t who : {4, 10, 11, 12, 5, 9}) EXPECT_TRUE(Authorize(P(who), Operation::kReadPacks).ok()) << int(who);
+  for (uint8_t who : {2, 3, 6, 42}) EXPECT_FALSE(Authorize(P(who), Operation::kReadPacks).ok()) << int(who);
+  // Alarms: regulators, auditors, nodes; a manufacturer only its own.
+  for (uint8_t who : {12, 5, 9}) EXPECT_TRUE(Authorize(P(who), Operation::kReadAlarms).ok()) << int(who);
+  EXPECT_TRUE(Authorize(P(10), Operation::kReadAlarms, {std::nullopt, {}, "pharma-ag"}).ok());
+  EXPECT_FALSE(Authorize(P(10), Operation::kReadAlarms).ok());
+  EXPECT_FALSE(Authorize(P(10), Operation::kReadAlarms, {std::nullopt, {}, "generika"}).ok());
+  for (uint8_t who : {1, 4, 11, 3}) EXPECT_FALSE(Authorize(P(who), Operation::kReadAlarms).ok()) << int(who);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <cctype>
 
 #include "api/http_util.h"
+#include "apps/supply/gs1.h"
+#include "apps/supply/supply.h"
 #include "codec/canonical_json.h"
 #include "codec/varint.h"
 #include "ledger/proof.h"
@@ -31,7 +33,9 @@ Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions opti
       concurrent_(options_.max_concurrent_requests_per_address),
       per_actor_(Clock::System(), options_.requests_per_s_per_actor, 2 * options_.requests_per_s_per_actor),
       per_address_(Clock::System(), options_.requests_per_s_per_address,
-                   2 * options_.requests_per_s_per_address) {
+                   2 * options_.requests_per_s_per_address),
+      pack_checks_(Clock::System(), options_.pack_checks_per_s_per_address,
+                   2 * options_.pack_checks_per_s_per_address) {
   if (options_.tls_cert_file.empty()) {
     http_ = std::make_unique<httplib::Server>();
   } else {
@@ -194,6 +198,8 @@ void Server::Routes() {
     }
     ReplyJson(res, {{"status", "ok"}, {"height", chain_->head().height}});
   });
+  // Patients scanning the code on their medicine: unsigned, rate-limited.
+  http_->Get("/v1/packs/check", [this](const httplib::Request& q, httplib::Response& r) { PackCheck(q, r); });
   http_->Get("/metrics", Authed([this](const httplib::Request&, httplib::Response& res, const Principal& c) {
     if (!Refuse(res, Authorize(c, Operation::kReadMetrics), "policy")) return;
     metrics_->SetGauge("carechain_block_height", static_cast<double>(chain_->head().height));
@@ -527,6 +533,14 @@ void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res, co
     allowed = Authorize(caller, Operation::kReadActor, {k, ResolvePrincipal(chain_->store(), *k), ""});
   } else if (m->name() == "identity" && path == "actors") {
     allowed = Authorize(caller, Operation::kListActors, {std::nullopt, {}, params.count("org") ? params["org"] : ""});
+  } else if (m->name() == "supply" && path == "alarms") {
+    allowed = Authorize(caller, Operation::kReadAlarms, {std::nullopt, {}, params.count("org") ? params["org"] : ""});
+  } else if (m->name() == "supply" && (path == "check" || path.starts_with("packs/") || path.starts_with("cases/") ||
+                                       path.starts_with("transfers/"))) {
+    allowed = Authorize(caller, Operation::kReadPacks);
+    // Verdicts depend on the day: the node's clock, unless the caller asks
+    // about another time.
+    if (!params.count("at")) params["at"] = std::to_string(Clock::System()->NowMs());
   } else {
     allowed = Authorize(caller, Operation::kReadChain);
   }
@@ -534,6 +548,23 @@ void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res, co
   auto r = m->Query(req.matches[2].str(), params, chain_->store());
   if (!r.ok()) return ReplyError(res, r.status());
   ReplyJson(res, *r);
+}
+
+// The public check reveals only the verdict: not the pack's owner, history,
+// batch or expiry, nor whether a code of a real GTIN exists beyond
+// "unknown_serial".
+void Server::PackCheck(const httplib::Request& req, httplib::Response& res) {
+  if (!pack_checks_.Allow(req.remote_addr)) {
+    metrics_->Counter("carechain_http_refused_total", "reason=\"rate_pack_check\"")++;
+    return ReplyError(res, 429, "rate_limited", "too many pack checks from this address; slow down");
+  }
+  if (!req.has_param("code")) return ReplyError(res, Status::Invalid("give the pack's code as ?code="));
+  auto code = supply::Parse(req.get_param_value("code"));
+  if (!code.ok()) return ReplyError(res, code.status());
+  supply::Verdict v = supply::Check(chain_->store(), code->gtin, code->serial, code->batch, code->expiry,
+                                    Clock::System()->NowMs());
+  metrics_->Counter("carechain_pack_checks_total", "verdict=\"" + v.verdict + "\"")++;
+  ReplyJson(res, {{"verdict", v.verdict}});
 }
 
 }  // namespace cc::api

@@ -33,6 +33,8 @@ struct ApiOptions {
   uint64_t signature_window_s = 60;  // accepted age of a request signature
   double requests_per_s_per_actor = 1000;  // 0: unlimited
   double requests_per_s_per_address = 2000;
+  // The public, unsigned pack check (GET /v1/packs/check), per address.
+  double pack_checks_per_s_per_address = 10;
   // Requests one address may have in progress at once (a share of `threads`).
   int max_concurrent_requests_per_address = 16;
   // TLS: PEM certificate (chain) and private key; both empty = plain HTTP.
@@ -74,6 +76,7 @@ class Server : public offchain::NodeSubmitter {
   void GetProof(const httplib::Request& req, httplib::Response& res, const Principal& caller);
   void GetState(const httplib::Request& req, httplib::Response& res);
   void ModuleQuery(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void PackCheck(const httplib::Request& req, httplib::Response& res);
   nlohmann::json TxStatus(const TxId& id, bool with_tx) const;
   nlohmann::json Info() const;
   void OnCommit(const BlockPtr& block);
@@ -102,6 +105,7 @@ class Server : public offchain::NodeSubmitter {
   ConnectionLimiter concurrent_;  // concurrent requests per address
   RateLimiter per_actor_;
   RateLimiter per_address_;
+  RateLimiter pack_checks_;
 
   std::mutex admitted_mu_;
   std::unordered_map<TxId, uint64_t, DigestHash> admitted_us_;  // GUARDED_BY(admitted_mu_)

@@ -70,7 +70,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
                               {"api", {"host", "port", "threads", "max_body_bytes", "max_wait_ms", "signature_window_s",
                                        "requests_per_s_per_actor", "requests_per_s_per_address",
                                        "max_concurrent_requests_per_address", "tls_cert",
-                                       "tls_key"}},
+                                       "tls_key", "pack_checks_per_s_per_address"}},
                               {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity",
                                             "advertise_url", "peer_ca", "lease_ttl_s", "checkpoint_interval",
                                             "retain_blocks", "max_block_bytes"}},
@@ -105,6 +105,9 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   c.api.signature_window_s = static_cast<uint64_t>(window);
   c.api.requests_per_s_per_actor = static_cast<double>(per_actor);
   c.api.requests_per_s_per_address = static_cast<double>(per_address);
+  int64_t pack_checks = 10;
+  CC_RETURN_IF_ERROR(r.Int("api", "pack_checks_per_s_per_address", 0, 1'000'000, &pack_checks));
+  c.api.pack_checks_per_s_per_address = static_cast<double>(pack_checks);
   int64_t concurrent = 16;
   CC_RETURN_IF_ERROR(r.Int("api", "max_concurrent_requests_per_address", 1, 1024, &concurrent));
   c.api.max_concurrent_requests_per_address = static_cast<int>(concurrent);
