@@ -77,14 +77,15 @@ CheckpointTally TallyCheckpoints(const Genesis& genesis, uint64_t height,
   }
   std::vector<std::pair<Checkpoint, size_t>> backing;  // pair, organisations behind it
   for (const auto& [org, sigs] : by_org) {
-    bool split = std::any_of(sigs.begin(), sigs.end(), [&](const Checkpoint& c) { return !c.SameAs(sigs[0]); });
+    const Checkpoint& first = sigs[0];
+    bool split = std::any_of(sigs.begin(), sigs.end(), [&](const Checkpoint& c) { return !c.SameAs(first); });
     if (split) {
       t.split_orgs.push_back(org);
       continue;
     }
-    auto g = std::find_if(backing.begin(), backing.end(), [&](auto& p) { return p.first.SameAs(sigs[0]); });
+    auto g = std::find_if(backing.begin(), backing.end(), [&](auto& p) { return p.first.SameAs(first); });
     if (g == backing.end()) {
-      backing.push_back({sigs[0], 1});
+      backing.push_back({first, 1});
     } else {
       g->second++;
     }
