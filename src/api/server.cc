@@ -297,6 +297,12 @@ nlohmann::json Server::Info() const {
 
 Status Server::Admit(const TxPtr& tx) {
   Status s = chain_->executor().CheckTx(*tx);
+  // The cheap refusals before the signature check (a node forwarding what
+  // the proposer has, or a client retrying what committed).
+  if (s.ok() && orderer_->IsPending(tx->id())) s = Status::Exists("transaction " + tx->id().hex() + " is already pending");
+  if (s.ok() && Executor::LastNonce(chain_->store(), tx->body().actor) >= tx->body().nonce) {
+    s = Status::Precondition("nonce " + std::to_string(tx->body().nonce) + " was already used");
+  }
   if (s.ok() && !tx->VerifySignature()) s = Status::Invalid("bad signature");
   if (s.ok()) {
     const ActorAuthority* auth = chain_->executor().modules().authority();

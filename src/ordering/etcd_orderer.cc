@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace cc {
 
@@ -409,23 +410,31 @@ void EtcdOrderer::ForwardLoop() {
       leader_node_ = node;
       leader_url_ = node == node_key_.public_key().hex() ? "" : leader_url;
     }
-    // Anything still waiting that was not sent lately is sent again: a
-    // forward can be lost with a proposer that died.
+    // Everything waiting goes to a new proposer; and what was sent long ago
+    // without committing goes again (a forward lost with a proposer that
+    // died). Not sooner: a busy proposer holds what it was sent, and a
+    // duplicate costs it an admission.
     const auto now = SteadyClock::now();
     if (resend || look) {
       auto queued = mempool_.Snapshot();
       std::unordered_map<TxId, SteadyClock::time_point, DigestHash> still;
       std::deque<TxPtr> again;
+      std::unordered_set<TxId, DigestHash> again_ids;
       for (const auto& tx : queued) {
         auto it = sent_at.find(tx->id());
-        if (resend || it == sent_at.end() || now - it->second > milliseconds(3000)) {
+        if (resend || it == sent_at.end() || now - it->second > milliseconds(10000)) {
           again.push_back(tx);
+          again_ids.insert(tx->id());
         } else {
           still.emplace(it->first, it->second);
         }
       }
       sent_at = std::move(still);
       std::lock_guard<std::mutex> lock(mu_);
+      // Submitted since the snapshot: still to send, after the others.
+      for (auto& tx : forward_queue_) {
+        if (!again_ids.count(tx->id()) && !sent_at.count(tx->id())) again.push_back(std::move(tx));
+      }
       forward_queue_ = std::move(again);
     }
     std::vector<TxPtr> batch;
