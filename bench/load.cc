@@ -10,6 +10,13 @@
 //   carechain_load run --node http://127.0.0.1:PORT [--txs 200000]
 //                      [--conns 4] [--batch 500] [--rate 0 (max)]
 //
+// A consortium cluster (etcd ordering; load_cluster.cc, bench/cluster.sh):
+//   carechain_load init --dir D --nodes 3 --etcd EPS     node-1.toml..node-3.toml
+//   carechain_load run --node URL1,URL2,URL3 [--kill-proposer-after S --pids P1,P2,P3]
+//   carechain_load etcd-put --etcd EPS [--value-bytes N | --blocks-prefix P]
+// run spreads the connections over the nodes (each actor always to the same
+// node) and follows the blocks on every node.
+//
 // `fetch` measures the custodian's gatekeeper: records stored through
 // POST /v1/records, one consent, then signed GET /v1/records/<rid>/content
 // (consent decision, decrypt, access logging) on keep-alive connections.
@@ -33,6 +40,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -41,12 +49,10 @@
 #include "codec/varint.h"
 #include "crypto/keyfile.h"
 #include "ledger/transaction.h"
+#include "load.h"
 #include "util/env.h"
 
 namespace cc::bench {
-namespace {
-
-using Clk = std::chrono::steady_clock;
 
 SecretKey ActorKey(uint64_t i) {
   std::array<uint8_t, 32> seed{};
@@ -56,7 +62,6 @@ SecretKey ActorKey(uint64_t i) {
   return SecretKey::FromSeed(seed);
 }
 
-// A TOML basic string.
 std::string TomlString(const std::string& v) {
   std::string out = "\"";
   for (char c : v) {
@@ -66,15 +71,36 @@ std::string TomlString(const std::string& v) {
   return out + "\"";
 }
 
-struct InitOptions {
-  std::string dir;
-  int actors = 256;
-  int interval_ms = 10;
-  int max_block_txs = 5000;
-  uint64_t max_tx_bytes = 65536;    // genesis params.max_tx_bytes (the network default)
-  std::string offchain = "sqlite";  // the custodian's record store: sqlite, postgres or none
-  std::string postgres;             // its conninfo (offchain = postgres)
-};
+// pN is the value at index floor(N/100 * count) of the sorted list.
+nlohmann::json LatencyMs(std::vector<double>* seconds) {
+  std::sort(seconds->begin(), seconds->end());
+  auto pct = [&](double p) {
+    if (seconds->empty()) return 0.0;
+    return (*seconds)[std::min(seconds->size() - 1, static_cast<size_t>(p * seconds->size()))] *
+           1000;
+  };
+  return {{"p50", pct(0.50)}, {"p90", pct(0.90)}, {"p99", pct(0.99)}, {"max", pct(1.0)}};
+}
+
+httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& target,
+                        const std::string& body) {
+  auto h = api::SignTarget(key, method, target, body);
+  return {h.begin(), h.end()};
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+namespace {
 
 Status MakeNodeDir(const InitOptions& o) {
   crypto::Init();
@@ -110,9 +136,9 @@ Status MakeNodeDir(const InitOptions& o) {
 }
 
 int Init(const InitOptions& o) {
-  Status s = MakeNodeDir(o);
+  Status s = o.nodes > 1 ? MakeClusterDir(o) : MakeNodeDir(o);
   if (!s.ok()) { std::fprintf(stderr, "error: %s\n", s.message().c_str()); return 1; }
-  std::printf("{\"dir\": \"%s\", \"actors\": %d}\n", o.dir.c_str(), o.actors);
+  std::printf("{\"dir\": \"%s\", \"actors\": %d, \"nodes\": %d}\n", o.dir.c_str(), o.actors, o.nodes);
   return 0;
 }
 
@@ -136,52 +162,104 @@ double VerifyRate(int threads, double seconds) {
   return static_cast<double>(total.load()) / seconds;
 }
 
-// {"p50", "p90", "p99", "max"} in ms of latencies in seconds (sorts them):
-// pN is the value at index floor(N/100 * count) of the sorted list.
-nlohmann::json LatencyMs(std::vector<double>* seconds) {
-  std::sort(seconds->begin(), seconds->end());
-  auto pct = [&](double p) {
-    if (seconds->empty()) return 0.0;
-    return (*seconds)[std::min(seconds->size() - 1, static_cast<size_t>(p * seconds->size()))] *
-           1000;
-  };
-  return {{"p50", pct(0.50)}, {"p90", pct(0.90)}, {"p99", pct(0.99)}, {"max", pct(1.0)}};
-}
+struct RunOptions {
+  std::vector<std::string> nodes;  // API URLs; connection c sends to nodes[c % size]
+  uint64_t txs = 200000;
+  int conns = 4;
+  size_t batch = 500;
+  double rate = 0;
+  int actors = 256;
+  double verify_seconds = 2;
+  double kill_after = 0;  // > 0: kill -9 the proposer this long after the first send
+  std::vector<int> pids;  // the nodes' processes, in `nodes` order (for kill_after)
+  std::vector<int> cpu_pids;  // processes whose CPU use to report (and the driver's)
+};
 
-// RFC 9421 headers for one request (every API request is signed).
-httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& target,
-                        const std::string& body = "") {
-  auto h = api::SignTarget(key, method, target, body);
-  return {h.begin(), h.end()};
-}
+// What the follower of one node saw. Fields but `killed` are guarded by
+// Run's mutex.
+struct NodeView {
+  std::string url;
+  std::string node_key;  // hex, from /v1/info
+  uint64_t start_height = 0;
+  std::atomic<bool> killed{false};
+  uint64_t committed = 0, blocks = 0;
+  Clk::time_point last_commit{};
+  double max_gap = 0;   // seconds between two blocks arriving
+  uint64_t block_txs = 0;  // in the blocks seen (the run's and others)
+  std::vector<double> latencies;  // submit -> committed on this node, each transaction of the run
+  std::string error;
+};
 
-int Run(const std::string& node_url, uint64_t txs, int conns,
-        size_t batch, double rate, int actors, double verify_seconds) {
+// One transaction sent.
+struct Sent {
+  Clk::time_point at;
+  size_t node = 0;          // the node it was sent to
+  size_t seen = 0;          // nodes that committed it so far
+  Clk::time_point last{};   // when the last of them did
+  bool own = false;         // committed on the node it was sent to
+};
+
+// The proposer's kill and the first block after it from another proposer.
+struct Failover {
+  bool armed = false;
+  size_t killed = 0;
+  std::string killed_key;
+  Clk::time_point killed_at{};
+  uint64_t killed_ms = 0;  // wall clock
+  bool done = false;
+  size_t node = 0;         // the surviving node that showed the block first
+  uint64_t height = 0, time_ms = 0, txs = 0;
+  std::string proposer;
+  Clk::time_point at{};
+};
+
+int Run(const RunOptions& o) {
   crypto::Init();
-  httplib::Client info_client(node_url);
+  const size_t n = o.nodes.size();
+  const int conns = std::max(o.conns, static_cast<int>(n));  // every node gets a connection
+  const int actors = o.actors;
+  const uint64_t txs = o.txs;
   const SecretKey reader = ActorKey(0);  // an admin of bench-org: may read the chain
-  auto info = info_client.Get("/v1/info", Signed(reader, "GET", "/v1/info"));
-  if (!info || info->status != 200) {
-    std::fprintf(stderr, "error: cannot reach %s\n", node_url.c_str());
+  std::vector<NodeView> views(n);
+  std::vector<std::unique_ptr<httplib::Client>> info_clients;
+  std::string chain_id;
+  for (size_t k = 0; k < n; ++k) {
+    views[k].url = o.nodes[k];
+    info_clients.push_back(std::make_unique<httplib::Client>(o.nodes[k]));
+    auto info = info_clients[k]->Get("/v1/info", Signed(reader, "GET", "/v1/info"));
+    if (!info || info->status != 200) {
+      std::fprintf(stderr, "error: cannot reach %s\n", o.nodes[k].c_str());
+      return 1;
+    }
+    auto j = nlohmann::json::parse(info->body);
+    if (k > 0 && j["chain_id"] != chain_id) {
+      std::fprintf(stderr, "error: %s serves another chain\n", o.nodes[k].c_str());
+      return 1;
+    }
+    chain_id = j["chain_id"];
+    views[k].start_height = j["height"];
+    views[k].node_key = j.value("node_key", "");
+  }
+  if (o.kill_after > 0 && o.pids.size() != n) {
+    std::fprintf(stderr, "error: --kill-proposer-after needs one --pids entry per --node\n");
     return 1;
   }
-  auto info_j = nlohmann::json::parse(info->body);
-  const std::string chain_id = info_j["chain_id"];
-  const uint64_t start_height = info_j["height"];
 
   double v1 = 0, v2 = 0;
-  if (verify_seconds > 0) {
-    v1 = VerifyRate(1, verify_seconds);
-    v2 = VerifyRate(2, verify_seconds);
+  if (o.verify_seconds > 0) {
+    v1 = VerifyRate(1, o.verify_seconds);
+    v2 = VerifyRate(2, o.verify_seconds);
   }
 
   // Pre-sign: actor i registers fresh keys, nonces continuing from the node's.
+  // Actor a is sent on connection a % conns, so always to the same node.
+  auto node_of_conn = [&](int c) { return static_cast<size_t>(c) % n; };
   std::vector<SecretKey> keys;
   std::vector<uint64_t> next_nonce;
   for (int i = 0; i < actors; ++i) {
     keys.push_back(ActorKey(i));
     std::string target = "/v1/actors/" + keys.back().public_key().hex() + "/nonce";
-    auto r = info_client.Get(target, Signed(keys.back(), "GET", target));
+    auto r = info_clients[node_of_conn(i % conns)]->Get(target, Signed(keys.back(), "GET", target));
     if (!r || r->status != 200) { std::fprintf(stderr, "error: nonce query failed\n"); return 1; }
     next_nonce.push_back(nlohmann::json::parse(r->body)["next_nonce"]);
   }
@@ -231,75 +309,157 @@ int Run(const std::string& node_url, uint64_t txs, int conns,
   }
 
   std::mutex mu;
-  std::unordered_map<TxId, Clk::time_point, DigestHash> sent_at;  // GUARDED_BY(mu)
-  sent_at.reserve(txs * 2);
-  std::vector<double> latencies;
+  std::unordered_map<TxId, Sent, DigestHash> sent;  // GUARDED_BY(mu)
+  sent.reserve(txs * 2);
+  std::vector<double> latencies;  // submit -> committed on the node it was sent to; GUARDED_BY(mu)
   latencies.reserve(txs);
+  // The same, split: sent to the node that proposed the block, or to
+  // another (forwarded to the proposer, then applied). GUARDED_BY(mu)
+  std::vector<double> direct, forwarded;
+  Clk::time_point last_commit{};  // of those; GUARDED_BY(mu)
+  Failover fo;                    // GUARDED_BY(mu)
   std::atomic<uint64_t> accepted{0}, refused{0};
   std::atomic<bool> sending_done{false};
-  Clk::time_point first_send{}, last_commit{};
+  Clk::time_point first_send{};
+  // The last block any follower saw: a follower gives up once sending is
+  // done and no node has shown a block for 5 s (one node may stall while
+  // the others still commit).
+  std::atomic<Clk::rep> last_block_any{Clk::now().time_since_epoch().count()};
 
-  // Follower: long-polls each next block and matches its transactions.
-  uint64_t committed = 0;
-  std::thread follower([&] {
-    httplib::Client c(node_url);
+  // Followers, one per node: long-poll each next block, match its transactions.
+  auto follow = [&](size_t k) {
+    NodeView& v = views[k];
+    httplib::Client c(v.url);
     c.set_read_timeout(30, 0);
     c.set_tcp_nodelay(true);
-    uint64_t h = start_height + 1;
-    auto idle_since = Clk::now();
-    while (committed < txs) {
+    uint64_t h = v.start_height + 1;
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (v.committed >= txs) return;
+      }
       std::string target = "/v1/blocks/" + std::to_string(h) + "?wait_ms=1000";
       auto r = c.Get(target, Signed(reader, "GET", target));
       auto now = Clk::now();
-      if (!r) { std::fprintf(stderr, "follower: %s\n", httplib::to_string(r.error()).c_str()); return; }
+      if (v.killed) return;
+      if (!r || (r->status != 200 && r->status != 404)) {
+        std::string e = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200)
+                          : httplib::to_string(r.error());
+        std::fprintf(stderr, "follower of %s: %s\n", v.url.c_str(), e.c_str());
+        std::lock_guard<std::mutex> lock(mu);
+        v.error = e;
+        return;
+      }
       if (r->status == 404) {
-        if (sending_done && now - idle_since > std::chrono::seconds(5)) return;  // nothing more comes
+        const Clk::time_point last{Clk::duration(last_block_any.load())};
+        if (sending_done && now - last > std::chrono::seconds(5)) return;  // nothing more comes
         continue;
       }
-      idle_since = now;
+      last_block_any = std::max(last_block_any.load(), now.time_since_epoch().count());
       auto j = nlohmann::json::parse(r->body);
+      const std::string proposer = j["header"]["proposer"];
       std::lock_guard<std::mutex> lock(mu);
       for (const auto& id : j["tx_ids"]) {
-        auto it = sent_at.find(*TxId::FromHex(id.get<std::string>()));
-        if (it == sent_at.end()) continue;
-        latencies.push_back(std::chrono::duration<double>(now - it->second).count());
-        sent_at.erase(it);
-        committed++;
+        auto it = sent.find(*TxId::FromHex(id.get<std::string>()));
+        if (it == sent.end()) continue;
+        Sent& s = it->second;
+        const double d = std::chrono::duration<double>(now - s.at).count();
+        v.latencies.push_back(d);
+        v.committed++;
+        s.seen++;
+        s.last = now;
+        if (s.node == k) {
+          s.own = true;
+          latencies.push_back(d);
+          (proposer == v.node_key ? direct : forwarded).push_back(d);
+          last_commit = now;
+        }
       }
-      last_commit = now;
+      if (v.blocks > 0) v.max_gap = std::max(v.max_gap, std::chrono::duration<double>(now - v.last_commit).count());
+      v.blocks++;
+      v.block_txs += j["tx_ids"].size();
+      v.last_commit = now;
+      if (fo.armed && !fo.done && proposer != fo.killed_key) {
+        fo.done = true;
+        fo.node = k;
+        fo.height = h;
+        fo.time_ms = j["header"]["time_ms"].get<uint64_t>();
+        fo.txs = j["tx_ids"].size();
+        fo.proposer = proposer;
+        fo.at = now;
+      }
       h++;
     }
-  });
+  };
+  std::vector<std::thread> followers;
+  for (size_t k = 0; k < n; ++k) followers.emplace_back(follow, k);
 
+  std::optional<CpuSampler> cpu;
+  if (!o.cpu_pids.empty()) {
+    std::vector<int> pids = o.cpu_pids;
+    pids.push_back(0);   // the driver
+    pids.push_back(-1);  // the whole machine: what else ran meanwhile
+    cpu.emplace(std::move(pids));
+  }
   first_send = Clk::now();
+  // Fail-over: kill -9 the proposer while the load runs (load_cluster.cc finds it).
+  std::thread killer;
+  if (o.kill_after > 0) {
+    killer = std::thread([&] {
+      std::this_thread::sleep_until(first_send + std::chrono::duration_cast<Clk::duration>(
+                                                     std::chrono::duration<double>(o.kill_after)));
+      auto p = FindProposer(o.nodes, reader, std::chrono::seconds(10));
+      if (!p.ok()) {
+        std::fprintf(stderr, "fail-over: %s\n", p.status().message().c_str());
+        return;
+      }
+      views[p->first].killed = true;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        fo.armed = true;
+        fo.killed = p->first;
+        fo.killed_key = p->second;
+        fo.killed_ms = Clock::System()->NowMs();
+        fo.killed_at = Clk::now();
+      }
+      kill(o.pids[p->first], SIGKILL);
+      std::fprintf(stderr, "fail-over: killed the proposer %s (pid %d)\n", o.nodes[p->first].c_str(),
+                   o.pids[p->first]);
+    });
+  }
   std::vector<std::thread> senders;
   for (int c = 0; c < conns; ++c) {
     senders.emplace_back([&, c] {
-      httplib::Client client(node_url);
+      const size_t k = node_of_conn(c);
+      httplib::Client client(o.nodes[k]);
       client.set_keep_alive(true);
       client.set_tcp_nodelay(true);  // headers and body go out as two writes
       client.set_read_timeout(60, 0);
       const auto& mine = per_conn[c];
-      const double per_conn_rate = rate / conns;
+      const double per_conn_rate = o.rate / conns;
       auto t0 = Clk::now();
-      for (size_t i = 0; i < mine.size(); i += batch) {
-        if (rate > 0) {  // pacing, not synchronisation: hold the offered load at `rate`
+      for (size_t i = 0; i < mine.size(); i += o.batch) {
+        if (o.rate > 0) {  // pacing, not synchronisation: hold the offered load at `rate`
           auto due = t0 + std::chrono::duration_cast<Clk::duration>(
                               std::chrono::duration<double>(static_cast<double>(i) / per_conn_rate));
           std::this_thread::sleep_until(due);
         }
-        size_t end = std::min(mine.size(), i + batch);
+        if (views[k].killed) return;
+        size_t end = std::min(mine.size(), i + o.batch);
         std::string body;
-        for (size_t k = i; k < end; ++k) codec::AppendVarint(&body, mine[k]->encoded().size()), body += mine[k]->encoded();
+        for (size_t t = i; t < end; ++t) codec::AppendVarint(&body, mine[t]->encoded().size()), body += mine[t]->encoded();
         auto now = Clk::now();
         {
           std::lock_guard<std::mutex> lock(mu);
-          for (size_t k = i; k < end; ++k) sent_at.emplace(mine[k]->id(), now);
+          for (size_t t = i; t < end; ++t) sent.emplace(mine[t]->id(), Sent{now, k});
         }
         auto r = client.Post("/v1/transactions/batch",
                              Signed(keys[c % actors], "POST", "/v1/transactions/batch", body), body,
                              "application/octet-stream");
-        if (!r) { std::fprintf(stderr, "sender %d: %s\n", c, httplib::to_string(r.error()).c_str()); return; }
+        if (!r) {
+          if (!views[k].killed) std::fprintf(stderr, "sender %d: %s\n", c, httplib::to_string(r.error()).c_str());
+          return;
+        }
         auto j = nlohmann::json::parse(r->body, nullptr, false);
         uint64_t ok = j.is_object() ? j.value("accepted", 0ul) : 0;
         accepted += ok;
@@ -311,8 +471,11 @@ int Run(const std::string& node_url, uint64_t txs, int conns,
   for (auto& t : senders) t.join();
   auto send_end = Clk::now();
   sending_done = true;
-  follower.join();
+  if (killer.joinable()) killer.join();
+  for (auto& t : followers) t.join();
 
+  std::lock_guard<std::mutex> lock(mu);
+  const uint64_t committed = latencies.size();
   double secs = std::chrono::duration<double>(last_commit - first_send).count();
   double tps = secs > 0 ? static_cast<double>(committed) / secs : 0;
   nlohmann::json out = {
@@ -320,17 +483,69 @@ int Run(const std::string& node_url, uint64_t txs, int conns,
       {"accepted", accepted.load()},
       {"refused", refused.load()},
       {"committed", committed},
-      {"offered_rate", rate},
+      {"offered_rate", o.rate},
       {"send_seconds", std::chrono::duration<double>(send_end - first_send).count()},
       {"seconds", secs},
       {"committed_tx_per_s", tps},
       {"latency_ms", LatencyMs(&latencies)}};
-  if (verify_seconds > 0) {
+  if (o.verify_seconds > 0) {
     out["verify_per_s"] = {{"threads_1", v1}, {"threads_2", v2}};
     out["ratio_to_2_thread_verify"] = v2 > 0 ? tps / v2 : 0;
   }
+  if (cpu) out["cpu_cores"] = cpu->Cores(first_send, last_commit);  // first send to last commit
+  bool ok = committed == txs;
+  if (n > 1) {
+    // Every node's view, the slowest node's latency and what did not commit.
+    size_t live = 0;
+    nlohmann::json per_node = nlohmann::json::array();
+    for (auto& v : views) {
+      const double s = std::chrono::duration<double>(v.last_commit - first_send).count();
+      per_node.push_back({{"url", v.url},
+                          {"committed", v.committed},
+                          {"blocks", v.blocks},
+                          {"mean_block_txs", v.blocks ? static_cast<double>(v.block_txs) / v.blocks : 0},
+                          {"max_block_gap_ms", v.max_gap * 1000},
+                          {"seconds", s},
+                          {"committed_tx_per_s", s > 0 ? static_cast<double>(v.committed) / s : 0},
+                          {"latency_ms", LatencyMs(&v.latencies)}});
+      if (v.killed) per_node.back()["killed"] = true;
+      else per_node.back()["metrics"] = TxCounters(v.url, reader);
+      if (!v.error.empty()) per_node.back()["error"] = v.error;
+      if (!v.killed) live++;
+      if (!v.killed) ok = ok && v.committed == txs;
+    }
+    std::vector<double> all_nodes;
+    uint64_t lost_on_survivors = 0, lost_on_killed = 0;
+    for (const auto& [id, s] : sent) {
+      if (s.seen >= live) all_nodes.push_back(std::chrono::duration<double>(s.last - s.at).count());
+      if (!s.own) (views[s.node].killed ? lost_on_killed : lost_on_survivors)++;
+    }
+    out["nodes"] = std::move(per_node);
+    out["latency_all_nodes_ms"] = LatencyMs(&all_nodes);
+    out["latency_direct_ms"] = LatencyMs(&direct);
+    out["latency_forwarded_ms"] = LatencyMs(&forwarded);
+    out["direct"] = direct.size();
+    out["unsent"] = txs - sent.size();
+    out["uncommitted_sent_to_survivors"] = lost_on_survivors;
+    out["uncommitted_sent_to_killed"] = lost_on_killed;
+  }
+  if (o.kill_after > 0) {
+    nlohmann::json f = {{"killed", fo.armed ? views[fo.killed].url : ""}, {"new_block", fo.done}};
+    if (fo.done) {
+      f["seconds"] = std::chrono::duration<double>(fo.at - fo.killed_at).count();
+      f["seconds_by_block_time"] = (static_cast<double>(fo.time_ms) - static_cast<double>(fo.killed_ms)) / 1000;
+      f["seen_on"] = views[fo.node].url;
+      f["height"] = fo.height;
+      f["block_txs"] = fo.txs;
+      f["new_proposer"] = fo.proposer;
+    }
+    out["failover"] = std::move(f);
+    // Everything a survivor accepted must still commit; the killed node's
+    // own pending transactions die with it.
+    ok = fo.done && out["uncommitted_sent_to_survivors"] == 0;
+  }
   std::printf("%s\n", out.dump(2).c_str());
-  return committed == txs ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 // Read throughput: `conns` keep-alive connections GET `path` for `seconds`,
@@ -788,14 +1003,43 @@ int main(int argc, char** argv) {
   std::string postgres;
   init->add_option("--postgres", postgres,
                    "libpq conninfo of the record store (with --offchain postgres)");
+  std::string etcd;
+  init->add_option("--nodes", init_opts.nodes,
+                   "Nodes: 1 (solo ordering, node.toml) or a cluster (etcd ordering, node-i.toml)")
+      ->check(CLI::Range(1, 16));
+  init->add_option("--etcd", etcd, "etcd client endpoints, comma-separated (with --nodes > 1)");
+  init->add_option("--port", init_opts.port, "Node i listens on PORT+i-1 (with --nodes > 1; 0: any)")
+      ->check(CLI::Range(0, 65535));
+  init->add_option("--lease-ttl-s", init_opts.lease_ttl_s, "The proposer's etcd lease (with --nodes > 1)")
+      ->check(CLI::Range(1, 60));
+  init->add_option("--log-level", init_opts.log_level, "The cluster nodes' log level");
   auto* run = app.add_subcommand("run", "Submit load and report throughput and latency");
-  run->add_option("--node", node);
+  run->add_option("--node", node, "API URL, or several comma-separated (a cluster)");
   run->add_option("--txs", txs);
   run->add_option("--conns", conns)->check(CLI::Range(1, 256));
   run->add_option("--batch", batch)->check(CLI::Range(1, 20000));
   run->add_option("--rate", rate, "Offered tx/s (0 = as fast as possible)");
   run->add_option("--actors", actors, "Actors to use (<= init's)");
   run->add_option("--verify-seconds", verify_seconds, "Seconds per Ed25519 verify measurement (0 = skip)");
+  double kill_after = 0;
+  std::string pids;
+  run->add_option("--kill-proposer-after", kill_after,
+                  "Seconds after the first send to kill -9 the etcd proposer (a cluster; needs --pids)");
+  run->add_option("--pids", pids, "The nodes' process ids, comma-separated, in --node order");
+  std::string cpu_pids;
+  run->add_option("--cpu-pids", cpu_pids,
+                  "Process ids whose CPU use (cores, first send to last commit) to report, comma-separated");
+  auto* etcd_put = app.add_subcommand("etcd-put", "Measure raw etcd writes over the project's gRPC client");
+  cc::bench::EtcdPutOptions put;
+  std::string put_threads = "1,8";
+  etcd_put->add_option("--etcd", etcd, "etcd client endpoints, comma-separated")->required();
+  etcd_put->add_option("--threads", put_threads, "Writer thread counts to measure, comma-separated");
+  etcd_put->add_option("--seconds", put.seconds, "Seconds per thread count");
+  etcd_put->add_option("--value-bytes", put.value_bytes, "Bytes per value (0: the blocks' mean size)")
+      ->check(CLI::Range(0, 4 << 20));
+  etcd_put->add_option("--blocks-prefix", put.blocks_prefix,
+                       "Key prefix of stored blocks to take the value size from, e.g. "
+                       "/carechain/carechain-load/blocks/");
   auto* reads = app.add_subcommand("reads", "Measure read requests/s on keep-alive connections");
   std::string path = "/v1/info";
   bool unsigned_reads = false;
@@ -831,12 +1075,23 @@ int main(int argc, char** argv) {
                     "Seconds per Ed25519 verify measurement (0 = skip)");
   CLI11_PARSE(app, argc, argv);
   if (reads->parsed()) return cc::bench::Reads(node, path, !unsigned_reads, conns, seconds);
+  if (etcd_put->parsed()) {
+    put.endpoints = cc::bench::SplitList(etcd);
+    put.threads.clear();
+    for (const auto& t : cc::bench::SplitList(put_threads)) put.threads.push_back(std::stoi(t));
+    return cc::bench::EtcdPut(put);
+  }
   if (init->parsed()) {
     init_opts.dir = dir;
     init_opts.actors = actors;
     init_opts.interval_ms = interval;
     init_opts.max_block_txs = max_block;
     init_opts.postgres = postgres;
+    init_opts.etcd = cc::bench::SplitList(etcd);
+    if (init_opts.nodes > 1 && init_opts.etcd.empty()) {
+      std::fprintf(stderr, "error: --nodes %d needs --etcd ENDPOINTS\n", init_opts.nodes);
+      return 1;
+    }
     if (init_opts.offchain == "postgres" && postgres.empty()) {
       std::fprintf(stderr, "error: --offchain postgres needs --postgres CONNINFO\n");
       return 1;
@@ -854,5 +1109,20 @@ int main(int argc, char** argv) {
     fo.node_url = node;
     return cc::bench::FetchNode(fo, verify_seconds);
   }
-  return cc::bench::Run(node, txs, conns, batch, rate, actors, verify_seconds);
+  cc::bench::RunOptions ro;
+  ro.nodes = cc::bench::SplitList(node);
+  ro.txs = txs;
+  ro.conns = conns;
+  ro.batch = batch;
+  ro.rate = rate;
+  ro.actors = actors;
+  ro.verify_seconds = verify_seconds;
+  ro.kill_after = kill_after;
+  for (const auto& p : cc::bench::SplitList(pids)) ro.pids.push_back(std::stoi(p));
+  for (const auto& p : cc::bench::SplitList(cpu_pids)) ro.cpu_pids.push_back(std::stoi(p));
+  if (ro.nodes.empty()) {
+    std::fprintf(stderr, "error: --node names no URL\n");
+    return 1;
+  }
+  return cc::bench::Run(ro);
 }

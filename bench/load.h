@@ -1,0 +1,99 @@
+// Shared by the load driver's two files: load.cc (one node; `run` against
+// one or several nodes) and load_cluster.cc (the 3-node etcd cluster: its
+// configuration, finding and killing the proposer, raw etcd puts).
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "crypto/keys.h"
+#include "util/status.h"
+
+namespace cc::bench {
+
+using Clk = std::chrono::steady_clock;
+
+// Actor i of init's genesis (a deterministic key: run re-derives them).
+SecretKey ActorKey(uint64_t i);
+// A TOML basic string.
+std::string TomlString(const std::string& v);
+// {"p50", "p90", "p99", "max"} in ms of latencies in seconds (sorts them).
+nlohmann::json LatencyMs(std::vector<double>* seconds);
+// RFC 9421 headers for one request (every API request is signed).
+httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& target,
+                        const std::string& body = "");
+// "a,b,c" -> {"a", "b", "c"} (empty parts dropped).
+std::vector<std::string> SplitList(const std::string& s);
+
+struct InitOptions {
+  std::string dir;
+  int actors = 256;
+  int interval_ms = 10;
+  int max_block_txs = 5000;
+  uint64_t max_tx_bytes = 65536;    // genesis params.max_tx_bytes (the network default)
+  std::string offchain = "sqlite";  // the custodian's record store: sqlite, postgres or none
+  std::string postgres;             // its conninfo (offchain = postgres)
+  // A cluster (load_cluster.cc): nodes > 1 writes node-1.toml.. with the
+  // etcd ordering backend.
+  int nodes = 1;
+  std::vector<std::string> etcd;  // endpoints
+  int port = 0;                   // node i listens on port + i - 1 (0: any free port)
+  int lease_ttl_s = 2;
+  std::string log_level = "info";
+};
+
+// ---- load_cluster.cc ----
+
+// init --nodes N: genesis with org bench-org (the actors' org, node 1) and
+// bench-org-2.. (one node each), keys/node-i.key, node-i.toml.
+Status MakeClusterDir(const InitOptions& o);
+
+// The index in `urls` of the node whose GET /v1/info says it is the etcd
+// proposer, and its node key (hex); waits up to `timeout` for exactly one.
+Result<std::pair<size_t, std::string>> FindProposer(const std::vector<std::string>& urls,
+                                                    const SecretKey& reader,
+                                                    std::chrono::milliseconds timeout);
+
+// The node's transaction counters from GET /metrics (carechain_tx_*:
+// admitted, refused by reason, committed), {} if it does not answer.
+nlohmann::json TxCounters(const std::string& url, const SecretKey& reader);
+
+// Samples the CPU time (user + system) of processes every 100 ms, so that
+// the cores each used over a window of the run can be told afterwards.
+class CpuSampler {
+ public:
+  // 0: this process, "driver"; -1: the machine's busy time, "machine".
+  explicit CpuSampler(std::vector<int> pids);
+  ~CpuSampler();
+  // {"<pid>": cores used between the samples nearest `from` and `to`}.
+  nlohmann::json Cores(Clk::time_point from, Clk::time_point to) const;
+
+ private:
+  const std::vector<int> pids_;
+  mutable std::mutex mu_;
+  std::vector<std::pair<Clk::time_point, std::vector<long>>> samples_;  // GUARDED_BY(mu_)
+  bool stop_ = false;                                                  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+struct EtcdPutOptions {
+  std::vector<std::string> endpoints;
+  std::vector<int> threads = {1, 8};
+  double seconds = 5;          // per thread count
+  size_t value_bytes = 0;      // 0: the mean size of the blocks under blocks_prefix
+  std::string blocks_prefix;   // e.g. /carechain/carechain-load/blocks/
+  std::string prefix = "/carechain-bench/put/";
+};
+// Raw etcd write throughput over the project's gRPC client: `threads`
+// writers each doing one-key transactions (put if absent, as the proposer
+// writes a block) of `value_bytes`. Prints one JSON object.
+int EtcdPut(const EtcdPutOptions& o);
+
+}  // namespace cc::bench
