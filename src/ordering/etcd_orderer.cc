@@ -622,10 +622,14 @@ void EtcdOrderer::Compact() {
     std::lock_guard<std::mutex> lock(mu_);
     checkpoints_.erase(checkpoints_.begin(), checkpoints_.lower_bound(cut));
   }
-  Status s = client_->Compact(r->kvs[0].mod_revision);
+  const int64_t rev = r->kvs[0].mod_revision;
+  if (rev <= compacted_rev_) return;  // nothing new behind it
+  Status s = client_->Compact(rev);
   if (!s.ok() && s.code() != Code::kFailedPrecondition) {  // already compacted further
-    spdlog::warn("etcd compaction at revision {}: {}", r->kvs[0].mod_revision, s.message());
+    spdlog::warn("etcd compaction at revision {}: {}", rev, s.message());
+    return;
   }
+  compacted_rev_ = rev;
 }
 
 uint64_t EtcdOrderer::Uncertified() const {

@@ -160,6 +160,7 @@ class EtcdOrderer : public Orderer {
   // Checkpoints seen in etcd (others' and own), by height then node.
   std::map<uint64_t, std::map<PublicKey, Checkpoint>> checkpoints_;  // GUARDED_BY(mu_)
   uint64_t last_certified_ = 0;              // GUARDED_BY(mu_)
+  int64_t compacted_rev_ = 0;                // the checkpoint thread's own
 
   std::thread campaign_thread_, sync_thread_, forward_thread_, checkpoint_thread_;
 };
