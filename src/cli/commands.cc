@@ -76,6 +76,8 @@ Result<Client> Connect(const Conn& conn) {
   return Client(conn.node, key, CaFile(conn.ca_file));
 }
 
+Client ConnectUnsigned(const Conn& conn) { return Client(conn.node, std::nullopt, CaFile(conn.ca_file)); }
+
 int Keygen(const std::string& out, bool force) {
   crypto::Init();
   SecretKey k = SecretKey::Generate();

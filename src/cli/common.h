@@ -16,6 +16,8 @@ int Fail(const Status& s);
 int Print(const nlohmann::json& j);
 // A client signing with the connection's key file (or $CARECHAIN_KEY).
 Result<Client> Connect(const Conn& conn);
+// A client that does not sign (the public endpoints).
+Client ConnectUnsigned(const Conn& conn);
 // GET `path` signed with the connection's key; prints the JSON reply.
 int GetAndPrint(const Conn& conn, const std::string& path);
 // The key file of `conn` (or $CARECHAIN_KEY); kInvalidArgument if none.

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/records_commands.h"
+#include "cli/supply_commands.h"
 
 int main(int argc, char** argv) {
   using namespace cc::cli;
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
   query->callback([&] { rc = Query({node, request_key, ca_file}, module, qpath); });
 
   AddRecordsCommands(&app, &node, &ca_file, &request_key, &rc);
+  AddSupplyCommands(&app, &node, &ca_file, &request_key, &rc);
 
   CLI11_PARSE(app, argc, argv);
   return rc;

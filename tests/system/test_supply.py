@@ -2,6 +2,7 @@
 the public pack check a patient's phone calls (unsigned, rate-limited, the
 verdict only), counterfeit alarms and who may list them."""
 import json
+import os
 import pytest
 import requests
 
@@ -97,3 +98,25 @@ def test_public_check_refuses_bad_codes_and_is_rate_limited(supply_node):
     metrics = node.api(net.keys["node"]).get("/metrics").text
     assert 'carechain_http_refused_total{reason="rate_pack_check"}' in metrics
     assert 'carechain_pack_checks_total{verdict="unknown_product"}' in metrics
+
+
+def test_cli_checks_and_shows_a_pack(supply_node, cli):
+    net, node = supply_node
+    packs = [{"gtin": GTIN, "serial": "A/1", "batch": "B1", "expiry": "301231"}]
+    assert run(net, node, "maker", "commission", {"packs": packs})["code"] == "ok"
+    dl = "https://id.gs1.org/01/09506000134352/10/B1/21/A%2F1?17=301231"
+    assert cli.ok_json("supply", "check", dl, "--node", node.url) == {"verdict": "authentic"}
+    assert cli.ok_json("supply", "check", "(01)09506000134352(21)A/2", "--node", node.url) == \
+        {"verdict": "unknown_serial"}
+    pack = cli.ok_json("supply", "show", "(01)09506000134352(21)A/1", "--node", node.url,
+                       "-k", net.key_path("maker"))
+    assert pack["serial"] == "A/1" and pack["owner"] == "pharma-ag"
+    assert [e["type"] for e in pack["history"]] == ["commissioned"]
+    # A malformed code: the reason, a non-zero exit, no request needed.
+    r = cli.run("supply", "check", "(01)09506000134353(21)A/1", "--node", node.url)
+    assert r.returncode != 0 and "check digit" in r.stderr
+    # show is signed: a pharmacist may, a stranger's key may not.
+    stranger = os.path.join(net.dir, "stranger.key")
+    cchelpers.Key().write(stranger)
+    r = cli.run("supply", "show", "(01)09506000134352(21)A/1", "--node", node.url, "-k", stranger)
+    assert r.returncode != 0 and ("401" in r.stderr or "403" in r.stderr), r.stderr
