@@ -170,11 +170,15 @@ def test_one_address_cannot_occupy_the_whole_pool(node_factory):
     refused = None
     # While the polls are held (8 s), the 17th request must be refused once
     # all 16 have reached the server (a few ms, longer on a loaded machine).
+    # The probe is paced below api.requests_per_s_per_actor (1000/s): on a
+    # loaded machine the polls can take long to arrive, and an unpaced probe
+    # would meet the per-key limit first.
     while any(t.is_alive() for t in polls):
         r = api.get("/v1/info")
         if r.status_code == 429:
             refused = r
             break
+        time.sleep(0.002)
     for t in polls:
         t.join()
     # The 17th request is refused: usually the probe, but a poll that
