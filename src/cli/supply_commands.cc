@@ -1,31 +1,11 @@
 #include "cli/supply_commands.h"
 
-#include <cctype>
 #include <memory>
 
 #include "apps/supply/gs1.h"
 #include "cli/common.h"
 
 namespace cc::cli {
-namespace {
-
-std::string UrlEncode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 void AddSupplyCommands(CLI::App* app, std::string* node, std::string* ca_file, std::string* key, int* rc) {
   auto* sup = app->add_subcommand("supply", "Medicine packs: check a scanned code, show a pack's history");
   sup->require_subcommand(1);
@@ -45,7 +25,7 @@ void AddSupplyCommands(CLI::App* app, std::string* node, std::string* ca_file, s
       *rc = Fail(c.status());
       return;
     }
-    auto r = ConnectUnsigned(conn()).Get("/v1/packs/check?code=" + UrlEncode(*code));
+    auto r = ConnectUnsigned(conn()).Get("/v1/packs/check?code=" + supply::PercentEncode(*code));
     *rc = r.ok() ? Print(*r) : Fail(r.status());
   });
 
@@ -60,7 +40,7 @@ void AddSupplyCommands(CLI::App* app, std::string* node, std::string* ca_file, s
       *rc = Fail(c.status());
       return;
     }
-    *rc = GetAndPrint(conn(), "/v1/modules/supply/packs/" + c->gtin + "/" + UrlEncode(c->serial));
+    *rc = GetAndPrint(conn(), "/v1/modules/supply/packs/" + c->gtin + "/" + supply::PercentEncode(c->serial));
   });
 }
 

@@ -45,6 +45,11 @@ Result<std::string> NormalizeGtin(std::string_view gtin);
 
 // Whether every character is in GS1's AI encodable character set 82.
 bool IsCset82(std::string_view s);
+// Whether `s` is one or more decimal digits.
+bool AllDigits(std::string_view s);
+// RFC 3986 percent-encoding of everything but the unreserved characters
+// (for Digital Link path segments and query values).
+std::string PercentEncode(std::string_view s);
 
 Result<PackCode> Parse(std::string_view code);
 

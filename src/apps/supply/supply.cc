@@ -106,10 +106,6 @@ Status CheckPackFields(const nlohmann::json& p) {
   return Status::Ok();
 }
 
-bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // Empty if `pre` may be assigned: no assigned prefix starts it, equals it or
 // starts with it (a GTIN would then have two owners); else why not.
 std::string PrefixConflict(const StateReader& state, const std::string& pre) {
