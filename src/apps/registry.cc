@@ -1,5 +1,6 @@
 #include "apps/registry.h"
 
+#include "apps/coldchain/coldchain.h"
 #include "apps/identity/identity.h"
 #include "apps/records/records.h"
 #include "apps/supply/supply.h"
@@ -12,6 +13,7 @@ void RegisterAll(ModuleRegistry* registry) {
   registry->Add(std::move(identity));
   registry->Add(std::make_unique<records::RecordsModule>());
   registry->Add(std::make_unique<supply::SupplyModule>());
+  registry->Add(std::make_unique<coldchain::ColdchainModule>());
 }
 
 }  // namespace cc::apps

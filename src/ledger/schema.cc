@@ -20,6 +20,13 @@ PayloadSchema& PayloadSchema::UInt(std::string name, uint64_t min, uint64_t max,
   fields_.push_back({std::move(name), Kind::kUInt, required, min, max, {}});
   return *this;
 }
+PayloadSchema& PayloadSchema::Int(std::string name, int64_t min, int64_t max, bool required) {
+  Field f{std::move(name), Kind::kInt, required};
+  f.imin = min;
+  f.imax = max;
+  fields_.push_back(std::move(f));
+  return *this;
+}
 PayloadSchema& PayloadSchema::Id(std::string name, bool required) {
   fields_.push_back({std::move(name), Kind::kId, required, 1, 64, {}});
   return *this;
@@ -96,6 +103,13 @@ Status PayloadSchema::Check(const nlohmann::json& p) const {
         if (!v.is_number_unsigned() || v.get<uint64_t>() < f.min || v.get<uint64_t>() > f.max)
           return Status::Invalid("field '" + f.name + "' must be an integer in [" +
                                  std::to_string(f.min) + ", " + std::to_string(f.max) + "]");
+        break;
+      }
+      case Kind::kInt: {
+        if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) ||
+            v.get<int64_t>() < f.imin || v.get<int64_t>() > f.imax)
+          return Status::Invalid("field '" + f.name + "' must be an integer in [" + std::to_string(f.imin) +
+                                 ", " + std::to_string(f.imax) + "]");
         break;
       }
       case Kind::kId: {

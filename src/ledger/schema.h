@@ -20,6 +20,8 @@ class PayloadSchema {
   // One of `values`.
   PayloadSchema& Enum(std::string name, std::vector<std::string> values, bool required = true);
   PayloadSchema& UInt(std::string name, uint64_t min, uint64_t max, bool required = true);
+  // A signed integer in [min, max].
+  PayloadSchema& Int(std::string name, int64_t min, int64_t max, bool required = true);
   // An identifier: 1..64 of [a-z0-9._-].
   PayloadSchema& Id(std::string name, bool required = true);
   PayloadSchema& Bool(std::string name, bool required = true);
@@ -32,7 +34,7 @@ class PayloadSchema {
   Status Check(const nlohmann::json& payload) const;
 
  private:
-  enum class Kind { kString, kHex, kEnum, kUInt, kId, kBool, kIdList, kHexList, kObjects };
+  enum class Kind { kString, kHex, kEnum, kUInt, kInt, kId, kBool, kIdList, kHexList, kObjects };
   struct Field {
     std::string name;
     Kind kind;
@@ -40,6 +42,7 @@ class PayloadSchema {
     uint64_t min = 0, max = 0;  // kHexList: max = bytes, min = max items
     std::vector<std::string> values;
     std::shared_ptr<const PayloadSchema> item;  // kObjects
+    int64_t imin = 0, imax = 0;  // kInt
   };
   std::vector<Field> fields_;
 };

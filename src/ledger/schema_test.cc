@@ -108,5 +108,18 @@ TEST(Schema, EmptySchemaAcceptsOnlyTheEmptyObject) {
   EXPECT_FALSE(s.Check(J(R"({"a":1})")).ok());
 }
 
+TEST(Schema, IntField) {
+  PayloadSchema s;
+  s.Int("c", -10000, 10000);
+  EXPECT_TRUE(s.Check(J(R"({"c":-10000})")).ok());
+  EXPECT_TRUE(s.Check(J(R"({"c":10000})")).ok());
+  EXPECT_FALSE(s.Check(J(R"({"c":-10001})")).ok());
+  EXPECT_FALSE(s.Check(J(R"({"c":10001})")).ok());
+  EXPECT_FALSE(s.Check(J(R"({"c":1.5})")).ok());
+  EXPECT_FALSE(s.Check(J(R"({"c":"5"})")).ok());
+  EXPECT_FALSE(s.Check(J(R"({"c":18446744073709551615})")).ok());
+  EXPECT_FALSE(s.Check(json::object()).ok());
+}
+
 }  // namespace
 }  // namespace cc

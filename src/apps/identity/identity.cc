@@ -41,6 +41,16 @@ std::optional<Actor> LookupActor(const StateReader& state, const PublicKey& key)
   return Actor{j->value("org", ""), j->value("role", ""), j->value("status", "") == "active"};
 }
 
+std::optional<std::string> OrgIfRole(const StateReader& state, const PublicKey& key,
+                                     std::initializer_list<std::string_view> roles) {
+  auto a = LookupActor(state, key);
+  if (!a || !a->active) return std::nullopt;
+  for (auto r : roles) {
+    if (a->role == r) return a->org;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> NodeOrg(const StateReader& state, const PublicKey& key) {
   auto j = ReadJsonObject(state, NodeKey(key));
   if (!j || !j->is_object()) return std::nullopt;

@@ -14,6 +14,7 @@
 //   rotate_key     {new_key}         by the actor: same org and role, old key revoked
 #pragma once
 
+#include <initializer_list>
 #include <string_view>
 
 #include "ledger/module.h"
@@ -37,6 +38,9 @@ struct Actor {
 // Reads an actor record; nullopt if the key was never registered.
 std::optional<Actor> LookupActor(const StateReader& state, const PublicKey& key);
 std::string ActorKey(const PublicKey& key);
+// The organisation of `key` if it is an active actor in one of `roles`.
+std::optional<std::string> OrgIfRole(const StateReader& state, const PublicKey& key,
+                                     std::initializer_list<std::string_view> roles);
 // The organisation of a node key named in genesis; nullopt for other keys.
 std::optional<std::string> NodeOrg(const StateReader& state, const PublicKey& key);
 

@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "apps/coldchain/coldchain.h"
 #include "apps/identity/identity.h"
 #include "apps/supply/gs1.h"
 
@@ -45,16 +46,7 @@ std::optional<std::string> PrefixOwner(const StateReader& state, std::string_vie
   return std::nullopt;
 }
 
-// The signer's organisation if it is active in one of `roles`.
-std::optional<std::string> OrgIfRole(const StateReader& state, const PublicKey& key,
-                                     std::initializer_list<std::string_view> roles) {
-  auto a = identity::LookupActor(state, key);
-  if (!a || !a->active) return std::nullopt;
-  for (auto r : roles) {
-    if (a->role == r) return a->org;
-  }
-  return std::nullopt;
-}
+using identity::OrgIfRole;
 
 // Appends an event to a pack's history; the caller writes the pack.
 void AddEvent(Overlay& state, nlohmann::json& pack, nlohmann::json event, const TxContext& ctx) {
@@ -126,6 +118,13 @@ std::string LotKey(std::string_view gtin, std::string_view batch) {
 
 }  // namespace
 
+std::optional<nlohmann::json> ReadPack(const StateReader& state, std::string_view gtin, std::string_view serial) {
+  return ReadJsonObject(state, PackKey(gtin, serial));
+}
+std::optional<nlohmann::json> ReadCase(const StateReader& state, std::string_view case_id) {
+  return ReadJsonObject(state, std::string(kCase) + std::string(case_id));
+}
+
 Verdict Check(const StateReader& state, std::string_view gtin, std::string_view serial, std::string_view batch,
               std::string_view expiry, uint64_t time_ms) {
   auto raw = state.Get(PackKey(gtin, serial));
@@ -145,6 +144,8 @@ Verdict Check(const StateReader& state, std::string_view gtin, std::string_view 
     v = kDispensed;
   } else if (recalled) {
     v = kRecalled;
+  } else if (coldchain::RejectedIn(state, gtin, serial)) {
+    v = kRejectedInTransport;
   } else if (!exp.empty() && static_cast<int64_t>(time_ms / 86'400'000) > *ExpiryDay(exp)) {
     v = kExpired;
   }

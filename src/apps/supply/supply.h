@@ -8,7 +8,8 @@
 // pharmacy dispenses a pack; the manufacturer recalls a batch.
 //
 // A verification (action `verify`) answers authentic, already_dispensed,
-// recalled, expired, unknown_product or unknown_serial in its result
+// recalled, rejected_in_transport (the coldchain module rejected the
+// shipment it travelled in), expired, unknown_product or unknown_serial in its result
 // detail, and is kept in the pack's history. A pack verified or dispensed
 // after it was dispensed, or presented by an organisation that neither owns
 // it nor is receiving it, raises a counterfeit alarm: the transaction still
@@ -41,6 +42,7 @@ inline constexpr size_t kMaxPacksPerTx = 1000;
 inline constexpr std::string_view kAuthentic = "authentic";
 inline constexpr std::string_view kDispensed = "already_dispensed";
 inline constexpr std::string_view kRecalled = "recalled";
+inline constexpr std::string_view kRejectedInTransport = "rejected_in_transport";
 inline constexpr std::string_view kExpired = "expired";
 inline constexpr std::string_view kUnknownProduct = "unknown_product";
 inline constexpr std::string_view kUnknownSerial = "unknown_serial";
@@ -53,6 +55,11 @@ struct Verdict {
 };
 Verdict Check(const StateReader& state, std::string_view gtin, std::string_view serial,
               std::string_view batch, std::string_view expiry, uint64_t time_ms);
+
+// A pack's record (nullopt if never commissioned) and a case's (nullopt if
+// no case has this id): for the coldchain module.
+std::optional<nlohmann::json> ReadPack(const StateReader& state, std::string_view gtin, std::string_view serial);
+std::optional<nlohmann::json> ReadCase(const StateReader& state, std::string_view case_id);
 
 class SupplyModule : public Module {
  public:
