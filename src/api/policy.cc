@@ -1,5 +1,7 @@
 #include "api/policy.h"
 
+#include <algorithm>
+
 #include "apps/identity/identity.h"
 
 namespace cc::api {
@@ -56,6 +58,10 @@ Status Authorize(const Principal& c, Operation op, const Resource& r) {
       if (c.active && c.role == "manufacturer" && !r.org.empty() && r.org == c.org) return Status::Ok();
       return Deny("counterfeit alarms are listed for regulators, auditors and nodes; a manufacturer lists its "
                   "own with org=<its organisation>");
+    case Operation::kReadShipment:
+      if (ChainReader(c) && c.role != "admin") return Status::Ok();
+      if (c.active && std::find(r.parties.begin(), r.parties.end(), c.org) != r.parties.end()) return Status::Ok();
+      return Deny("a shipment is read by its sender, carrier and receiver, regulators, auditors and nodes");
     case Operation::kReadChain:
     case Operation::kReadState:
       return ChainReader(c) ? Status::Ok() : Deny("only nodes, auditors, regulators and admins read the chain");

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "crypto/keys.h"
 #include "ledger/state.h"
@@ -43,12 +44,14 @@ enum class Operation {
   kEraseRecord,   // POST /v1/records/<id>/erasure (`subject` = the record's patient)
   kReadPacks,     // supply packs/, cases/, transfers/, check: the supply chain's staff
   kReadAlarms,    // supply alarms (`org` = the manufacturer the listing is limited to, "" = all)
+  kReadShipment,  // a cold-chain shipment, its readings and proofs (`parties` = its sender, carrier, receiver)
 };
 
 struct Resource {
   std::optional<PublicKey> subject;  // the key a read is about, if any
   Principal subject_info;            // resolved subject (for kReadActor)
   std::string org;                   // the organisation a listing is limited to ("" = all)
+  std::vector<std::string> parties;  // the organisations party to the object read
 };
 
 // OK, or kPermissionDenied with a reason that names the rule (no personal

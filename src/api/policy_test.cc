@@ -33,6 +33,7 @@ class PolicyTest : public ::testing::Test {
     actor(10, "pharma-ag", "manufacturer");
     actor(11, "grosshandel", "wholesaler");
     actor(12, "bfarm", "regulator");
+    actor(13, "kuehl-logistik", "carrier");
     w["identity/node/" + Key(9).hex()] = R"({"org":"hospital"})";
     state_.Apply(w);
   }
@@ -149,6 +150,15 @@ TEST_F(PolicyTest, PacksAreReadByTheSupplyChainAndAlarmsByRegulatorsAndTheirManu
   EXPECT_FALSE(Authorize(P(10), Operation::kReadAlarms).ok());
   EXPECT_FALSE(Authorize(P(10), Operation::kReadAlarms, {std::nullopt, {}, "generika"}).ok());
   for (uint8_t who : {1, 4, 11, 3}) EXPECT_FALSE(Authorize(P(who), Operation::kReadAlarms).ok()) << int(who);
+}
+
+TEST_F(PolicyTest, AShipmentIsReadByItsPartiesRegulatorsAuditorsAndNodes) {
+  const Resource ship{std::nullopt, {}, "", {"pharma-ag", "kuehl-logistik", "grosshandel"}};
+  for (uint8_t who : {10, 11, 13, 12, 5, 9})
+    EXPECT_TRUE(Authorize(P(who), Operation::kReadShipment, ship).ok()) << int(who);
+  // Another pharmacy, an admin, a patient; and a party of another shipment.
+  for (uint8_t who : {4, 1, 3, 6}) EXPECT_FALSE(Authorize(P(who), Operation::kReadShipment, ship).ok()) << int(who);
+  EXPECT_FALSE(Authorize(P(13), Operation::kReadShipment, {std::nullopt, {}, "", {"pharma-ag", "grosshandel"}}).ok());
 }
 
 }  // namespace

@@ -23,12 +23,13 @@ std::string Param(const httplib::Request& req, const char* name, std::string fal
 }  // namespace
 
 Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options,
-               offchain::Gatekeeper* gatekeeper)
+               offchain::Gatekeeper* gatekeeper, offchain::RecordStore* documents)
     : chain_(chain),
       orderer_(orderer),
       metrics_(metrics),
       options_(std::move(options)),
       gatekeeper_(gatekeeper),
+      documents_(documents),
       authenticator_(Clock::System(), options_.signature_window_s),
       concurrent_(options_.max_concurrent_requests_per_address),
       per_actor_(Clock::System(), options_.requests_per_s_per_actor, 2 * options_.requests_per_s_per_actor),
@@ -255,6 +256,7 @@ void Server::Routes() {
   http_->Get(R"(/v1/modules/([a-z0-9_]{1,32})/(.+))",
             Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) { ModuleQuery(q, r, c); }));
   RecordRoutes();
+  ColdchainRoutes();
 }
 
 bool Server::Refuse(httplib::Response& res, const Status& s, std::string_view reason) {
@@ -547,6 +549,10 @@ void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res, co
     // Verdicts depend on the day: the node's clock, unless the caller asks
     // about another time.
     if (!params.count("at")) params["at"] = std::to_string(Clock::System()->NowMs());
+  } else if (m->name() == "coldchain" && path.starts_with("shipments/")) {
+    nlohmann::json ship;
+    allowed = MayReadShipment(caller, path.substr(10, 16), &ship);
+    if (allowed.code() == Code::kNotFound) return ReplyError(res, allowed);
   } else {
     allowed = Authorize(caller, Operation::kReadChain);
   }

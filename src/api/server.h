@@ -44,9 +44,10 @@ struct ApiOptions {
 
 class Server : public offchain::NodeSubmitter {
  public:
-  // `gatekeeper` (optional) serves the custodian's records (api/records_routes.cc).
+  // `gatekeeper` (optional) serves the custodian's records (api/records_routes.cc);
+  // `documents` (optional) keeps the cold chain's reading batches (api/coldchain_routes.cc).
   Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options,
-         offchain::Gatekeeper* gatekeeper = nullptr);
+         offchain::Gatekeeper* gatekeeper = nullptr, offchain::RecordStore* documents = nullptr);
   ~Server() override;
 
   // Binds and starts serving on a background thread.
@@ -91,11 +92,20 @@ class Server : public offchain::NodeSubmitter {
   void GetRecord(const httplib::Request& req, httplib::Response& res, const Principal& caller);
   void PatientData(const httplib::Request& req, httplib::Response& res, const Principal& caller);
 
+  // Cold chain (api/coldchain_routes.cc).
+  void ColdchainRoutes();
+  void PostReadings(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void ShipmentCurve(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void ReadingProof(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  // OK and the shipment if `caller` may read shipment `id`; kPermissionDenied or kNotFound.
+  Status MayReadShipment(const Principal& caller, const std::string& id, nlohmann::json* ship) const;
+
   Chain* chain_;
   Orderer* orderer_;
   Metrics* metrics_;
   const ApiOptions options_;
   offchain::Gatekeeper* gatekeeper_;
+  offchain::RecordStore* documents_;
   std::mutex node_submit_mu_;  // orders the node's own nonces
   std::unique_ptr<httplib::Server> http_;  // an SSLServer when TLS is configured
   std::thread thread_;

@@ -104,7 +104,7 @@ Status Node::Start(bool resync) {
     orderer_ = std::make_unique<SoloOrderer>(chain_.get(), config_.solo);
   }
   api_ = std::make_unique<api::Server>(chain_.get(), orderer_.get(), metrics_.get(), config_.api,
-                                       gatekeeper_.get());
+                                       gatekeeper_.get(), records_.get());
   CC_RETURN_IF_ERROR(api_->Start());
   if (auto* etcd = dynamic_cast<EtcdOrderer*>(orderer_.get()); etcd && config_.cluster.advertise_url.empty()) {
     etcd->set_advertise_url(api_scheme() + "://" + config_.api.host + ":" + std::to_string(api_->port()));

@@ -51,6 +51,8 @@ class TamperingStore : public RecordStore {
   Status AddOutbox(const std::vector<OutboxEntry>& e) override { return s_->AddOutbox(e); }
   Result<std::vector<OutboxEntry>> ListOutbox(size_t n) const override { return s_->ListOutbox(n); }
   Status RemoveOutbox(const std::vector<std::string>& ids) override { return s_->RemoveOutbox(ids); }
+  Status PutDocument(std::string_view k, std::string_view b) override { return s_->PutDocument(k, b); }
+  Result<std::string> GetDocument(std::string_view k) const override { return s_->GetDocument(k); }
   std::string_view engine() const override { return "tampering"; }
   bool flip_ciphertext = false, other_salt = false;
 

@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS record_keys (
 CREATE TABLE IF NOT EXISTS outbox (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id text NOT NULL UNIQUE,
   kind text NOT NULL, payload bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (key text PRIMARY KEY, bytes bytea NOT NULL);
 )sql";
 
 struct Statement {
@@ -97,6 +98,8 @@ constexpr Statement kStatements[] = {
     {"add_outbox", "INSERT INTO outbox (id, kind, payload) VALUES ($1, $2, $3)"},
     {"list_outbox", "SELECT id, kind, payload FROM outbox ORDER BY seq LIMIT $1"},
     {"remove_outbox", "DELETE FROM outbox WHERE id = $1"},
+    {"put_document", "INSERT INTO documents (key, bytes) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"},
+    {"get_document", "SELECT bytes FROM documents WHERE key = $1"},
 };
 
 // The connection string without secrets, for error messages: only host,
@@ -344,6 +347,37 @@ class PostgresStore final : public RecordStore {
       out.ciphertext = Bytes(r[0][1]);
       out.sealed_key = Bytes(r[0][2]);
       out.salt = Bytes(r[0][3]);
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  Status PutDocument(std::string_view key, std::string_view bytes) override {
+    const std::string k(key);
+    if (HasNul(k)) return Status::Invalid("document key holds a NUL byte");
+    return Run("put document " + k, [&](Pool::Lease& lease) {
+      pqxx::work tx(lease.conn());
+      pqxx::result r = tx.exec_prepared("put_document", k, pqxx::binarystring(std::string(bytes)));
+      if (r.affected_rows() == 0) {
+        pqxx::result g = tx.exec_prepared("get_document", k);
+        if (g.empty() || Bytes(g[0][0]) != bytes)
+          return Status::Exists("document " + k + " holds other bytes");
+      }
+      Commit(tx);
+      return Status::Ok();
+    });
+  }
+
+  Result<std::string> GetDocument(std::string_view key) const override {
+    const std::string k(key);
+    if (HasNul(k)) return Status::Invalid("document key holds a NUL byte");
+    std::string out;
+    Status st = Run("get document " + k, [&](Pool::Lease& lease) {
+      pqxx::nontransaction tx(lease.conn());
+      pqxx::result r = tx.exec_prepared("get_document", k);
+      if (r.empty()) return Status::NotFound("no document " + k + " in the off-chain store");
+      out = Bytes(r[0][0]);
       return Status::Ok();
     });
     if (!st.ok()) return st;

@@ -14,6 +14,10 @@
 // between the two loses nothing (a committed entry may be sent twice; the
 // records module ignores duplicates).
 //
+// Documents are what the node keeps off chain besides records, by key,
+// written once: the cold chain's reading batches, which are no personal
+// data (stored in clear, anchored on chain by their Merkle root).
+//
 // Thread safety: every method may be called from any thread.
 #pragma once
 
@@ -67,6 +71,12 @@ class RecordStore {
   [[nodiscard]] virtual Result<std::vector<OutboxEntry>> ListOutbox(size_t limit) const = 0;
   // Removes entries by id; ids not present are ignored.
   [[nodiscard]] virtual Status RemoveOutbox(const std::vector<std::string>& ids) = 0;
+
+  // Stores `bytes` under `key`, durably. The same bytes again: OK (a
+  // retry); other bytes under a taken key: kAlreadyExists, the first stay.
+  [[nodiscard]] virtual Status PutDocument(std::string_view key, std::string_view bytes) = 0;
+  // kNotFound if nothing is stored under `key`.
+  [[nodiscard]] virtual Result<std::string> GetDocument(std::string_view key) const = 0;
 
   // "sqlite" or "postgres".
   virtual std::string_view engine() const = 0;

@@ -203,6 +203,22 @@ TEST_P(RecordStoreTest, PutGetRoundTripsBinaryData) {
   ExpectRecord(c);
 }
 
+TEST_P(RecordStoreTest, DocumentsAreWrittenOnceAndSurviveAReopen) {
+  std::string bytes;
+  for (int i = 0; i < 70000; ++i) bytes.push_back(static_cast<char>(i * 7));
+  const std::string key = "coldchain/00000000000000a1/" + std::string(64, 'd') + "/00000001/" + std::string(64, 'r');
+  EXPECT_EQ(store_->GetDocument(key).status().code(), Code::kNotFound);
+  ASSERT_TRUE(store_->PutDocument(key, bytes).ok());
+  EXPECT_TRUE(store_->PutDocument(key, bytes).ok());  // a retry
+  Status other = store_->PutDocument(key, "other bytes");
+  EXPECT_EQ(other.code(), Code::kAlreadyExists) << other.ToString();
+  Reopen();
+  auto got = store_->GetDocument(key);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, bytes);
+  EXPECT_EQ(store_->GetDocument(key + "x").status().code(), Code::kNotFound);
+}
+
 TEST_P(RecordStoreTest, DuplicatePutIsAlreadyExistsAndKeepsTheFirst) {
   StoredRecord first = Record(1);
   ASSERT_TRUE(store_->Put(first).ok());

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS record_keys (
 CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
   payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, bytes BLOB NOT NULL) WITHOUT ROWID;
 )sql";
 
 // A statement of the store's cache, reset (and its bindings cleared) on
@@ -98,6 +99,28 @@ class SqliteStore final : public RecordStore {
     if (rc == SQLITE_DONE) return Status::NotFound("no record " + std::string(id) + " in the off-chain store");
     if (rc != SQLITE_ROW) return Error("get");
     return StoredRecord{std::string(id), q.Column(0), q.Column(1), q.Column(2), q.Column(3)};
+  }
+
+  Status PutDocument(std::string_view key, std::string_view bytes) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt q(Prepared("INSERT INTO documents (key, bytes) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING"));
+    if (!q.ok()) return Error("prepare document put");
+    if (q.Text(1, key).Blob(2, bytes).Step() != SQLITE_DONE) return Error("document put");
+    if (sqlite3_changes(db_) > 0) return Status::Ok();
+    Stmt g(Prepared("SELECT bytes FROM documents WHERE key = ?1"));
+    if (!g.ok() || g.Text(1, key).Step() != SQLITE_ROW) return Error("document get");
+    if (g.Column(0) != bytes) return Status::Exists("document " + std::string(key) + " holds other bytes");
+    return Status::Ok();
+  }
+
+  Result<std::string> GetDocument(std::string_view key) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt q(Prepared("SELECT bytes FROM documents WHERE key = ?1"));
+    if (!q.ok()) return Error("prepare document get");
+    int rc = q.Text(1, key).Step();
+    if (rc == SQLITE_DONE) return Status::NotFound("no document " + std::string(key) + " in the off-chain store");
+    if (rc != SQLITE_ROW) return Error("document get");
+    return q.Column(0);
   }
 
   Status Erase(std::string_view id, const OutboxEntry& receipt) override {
