@@ -86,36 +86,35 @@ int Keygen(const std::string& out, bool force) {
   return Print({{"public_key", k.public_key().hex()}, {"file", out}});
 }
 
-int TxSubmit(const SubmitArgs& a) {
+Result<nlohmann::json> SubmitTx(const SubmitArgs& a) {
   crypto::Init();
-  auto key = ReadKeyFile(a.key_file);
-  if (!key.ok()) return Fail(key.status());
-  auto text = ReadPayload(a.payload);
-  if (!text.ok()) return Fail(text.status());
-  auto payload = nlohmann::json::parse(*text, nullptr, false);
-  if (payload.is_discarded()) return Fail(Status::Invalid("--payload is not valid JSON"));
-  auto canonical = codec::ToCanonicalJson(payload);
-  if (!canonical.ok()) return Fail(canonical.status());
+  CC_ASSIGN_OR_RETURN(SecretKey key, ReadKeyFile(a.key_file));
+  CC_ASSIGN_OR_RETURN(std::string text, ReadPayload(a.payload));
+  auto payload = nlohmann::json::parse(text, nullptr, false);
+  if (payload.is_discarded()) return Status::Invalid("--payload is not valid JSON");
+  CC_ASSIGN_OR_RETURN(std::string canonical, codec::ToCanonicalJson(payload));
 
-  Client client(a.node, *key, CaFile(a.ca_file));
-  auto info = client.Get("/v1/info");
-  if (!info.ok()) return Fail(info.status());
+  Client client(a.node, key, CaFile(a.ca_file));
+  CC_ASSIGN_OR_RETURN(nlohmann::json info, client.Get("/v1/info"));
   TxBody body;
-  body.chain_id = (*info)["chain_id"];
-  body.actor = key->public_key();
+  body.chain_id = info["chain_id"];
+  body.actor = key.public_key();
   body.module = a.module;
   body.action = a.action;
-  body.payload = *canonical;
+  body.payload = std::move(canonical);
   body.nonce = a.nonce;
   if (body.nonce == 0) {
-    auto n = client.Get("/v1/actors/" + body.actor.hex() + "/nonce");
-    if (!n.ok()) return Fail(n.status());
-    body.nonce = (*n)["next_nonce"];
+    CC_ASSIGN_OR_RETURN(nlohmann::json n, client.Get("/v1/actors/" + body.actor.hex() + "/nonce"));
+    body.nonce = n["next_nonce"];
   }
-  TxPtr tx = Transaction::Sign(std::move(body), *key);
+  TxPtr tx = Transaction::Sign(std::move(body), key);
   std::string path = std::string("/v1/transactions") + (a.wait ? "?wait=commit" : "");
-  auto r = a.binary ? client.Post(path, tx->encoded(), "application/octet-stream")
-                    : client.Post(path, tx->ToJson().dump(), "application/json");
+  return a.binary ? client.Post(path, tx->encoded(), "application/octet-stream")
+                  : client.Post(path, tx->ToJson().dump(), "application/json");
+}
+
+int TxSubmit(const SubmitArgs& a) {
+  auto r = SubmitTx(a);
   if (!r.ok()) return Fail(r.status());
   Print(*r);
   if (r->contains("result") && (*r)["result"]["code"] != "ok") return 1;  // committed, but rejected

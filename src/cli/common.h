@@ -22,5 +22,9 @@ Client ConnectUnsigned(const Conn& conn);
 int GetAndPrint(const Conn& conn, const std::string& path);
 // The key file of `conn` (or $CARECHAIN_KEY); kInvalidArgument if none.
 Result<std::string> KeyFileOf(const Conn& conn);
+// Signs the transaction `a` describes with its key file and sends it: the
+// node's reply ({id, status}, and its result once committed with a.wait).
+// A transaction that commits but is rejected is a reply, not an error.
+Result<nlohmann::json> SubmitTx(const SubmitArgs& a);
 
 }  // namespace cc::cli
