@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
+#include "cli/coldchain_commands.h"
 #include "cli/commands.h"
 #include "cli/records_commands.h"
 #include "cli/supply_commands.h"
@@ -115,6 +116,7 @@ int main(int argc, char** argv) {
 
   AddRecordsCommands(&app, &node, &ca_file, &request_key, &rc);
   AddSupplyCommands(&app, &node, &ca_file, &request_key, &rc);
+  AddColdchainCommands(&app, &node, &ca_file, &request_key, &rc);
 
   CLI11_PARSE(app, argc, argv);
   return rc;
