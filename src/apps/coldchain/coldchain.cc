@@ -472,9 +472,20 @@ TxResult ColdchainModule::Decide(const TxContext& ctx, Overlay& state) const {
     state.Delete(std::string(kOnBoard) + tail);
     if (decision == "reject") state.Put(std::string(kRejected) + tail, id);
   }
+  // What the decision saw, per logger: kept with it.
+  nlohmann::json seen = nlohmann::json::array();
+  for (const auto& d : (*ship)["devices"]) {
+    auto lg = ReadJsonObject(state, LoggerKey(id, d.get<std::string>()));
+    if (!lg) {
+      seen.push_back({{"device", d}, {"count", 0}});
+      continue;
+    }
+    seen.push_back({{"device", d}, {"count", (*lg)["count"]}, {"excursion_ms", (*lg)["excursion_ms"]},
+                    {"mkt", MktCentiC((*lg)["arrhenius"], (*lg)["count"], (*ship)["dh_r"])}});
+  }
   (*ship)["status"] = decision == "release" ? "released" : "rejected";
   (*ship)["decision"] = {{"decision", decision}, {"reason", p["reason"]}, {"by", ctx.tx.body().actor.hex()},
-                         {"at", ctx.time_ms}, {"height", ctx.height}};
+                         {"at", ctx.time_ms}, {"height", ctx.height}, {"loggers", seen}};
   WriteJson(state, std::string(kShipment) + id, *ship);
   return TxResult::Ok();
 }

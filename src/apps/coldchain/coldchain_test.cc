@@ -222,7 +222,12 @@ TEST_F(ColdchainTest, ExcursionsJoinAcrossBatchesAndBlockTheRelease) {
   EXPECT_EQ(Verdict("S1"), supply::kAuthentic);
   ASSERT_EQ(Run(a_.wholesaler, "decide", {{"shipment", kShip}, {"decision", "reject"}, {"reason", "10 min > 8 C"}}),
             TxCode::kOk);
-  EXPECT_EQ(Shipment()["status"], "rejected");
+  auto decided = Shipment();
+  EXPECT_EQ(decided["status"], "rejected");
+  ASSERT_EQ(decided["decision"]["loggers"].size(), 1u);  // what the decision saw, kept with it
+  EXPECT_EQ(decided["decision"]["loggers"][0]["excursion_ms"], 10 * kMinute);
+  EXPECT_EQ(decided["decision"]["loggers"][0]["mkt"], lg["mkt"]);
+  EXPECT_EQ(decided["decision"]["loggers"][0]["count"], 24);
   EXPECT_EQ(Verdict("S1"), supply::kRejectedInTransport);
   EXPECT_EQ(Verdict("S2"), supply::kRejectedInTransport);
   EXPECT_EQ(Verdict("S3"), supply::kAuthentic);  // not in the shipment
