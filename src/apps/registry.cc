@@ -4,6 +4,7 @@
 #include "apps/identity/identity.h"
 #include "apps/records/records.h"
 #include "apps/supply/supply.h"
+#include "apps/wearables/wearables.h"
 
 namespace cc::apps {
 
@@ -14,6 +15,7 @@ void RegisterAll(ModuleRegistry* registry) {
   registry->Add(std::make_unique<records::RecordsModule>());
   registry->Add(std::make_unique<supply::SupplyModule>());
   registry->Add(std::make_unique<coldchain::ColdchainModule>());
+  registry->Add(std::make_unique<wearables::WearablesModule>());
 }
 
 }  // namespace cc::apps
