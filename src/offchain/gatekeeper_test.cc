@@ -52,7 +52,12 @@ class TamperingStore : public RecordStore {
   Result<std::vector<OutboxEntry>> ListOutbox(size_t n) const override { return s_->ListOutbox(n); }
   Status RemoveOutbox(const std::vector<std::string>& ids) override { return s_->RemoveOutbox(ids); }
   Status PutDocument(std::string_view k, std::string_view b) override { return s_->PutDocument(k, b); }
+  Status ReplaceDocument(std::string_view k, std::string_view b) override { return s_->ReplaceDocument(k, b); }
   Result<std::string> GetDocument(std::string_view k) const override { return s_->GetDocument(k); }
+  Result<std::vector<std::pair<std::string, std::string>>> ListDocuments(std::string_view p, std::string_view a,
+                                                                         size_t n) const override {
+    return s_->ListDocuments(p, a, n);
+  }
   std::string_view engine() const override { return "tampering"; }
   bool flip_ciphertext = false, other_salt = false;
 

@@ -100,6 +100,11 @@ constexpr Statement kStatements[] = {
     {"remove_outbox", "DELETE FROM outbox WHERE id = $1"},
     {"put_document", "INSERT INTO documents (key, bytes) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"},
     {"get_document", "SELECT bytes FROM documents WHERE key = $1"},
+    {"replace_document",
+     "INSERT INTO documents (key, bytes) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET bytes = excluded.bytes"},
+    {"list_documents",
+     "SELECT key, bytes FROM documents WHERE ($1 = '' OR key COLLATE \"C\" > $1) AND starts_with(key, $2) "
+     "ORDER BY key COLLATE \"C\" LIMIT $3"},
 };
 
 // The connection string without secrets, for error messages: only host,
@@ -369,6 +374,17 @@ class PostgresStore final : public RecordStore {
     });
   }
 
+  Status ReplaceDocument(std::string_view key, std::string_view bytes) override {
+    const std::string k(key);
+    if (HasNul(k)) return Status::Invalid("document key holds a NUL byte");
+    return Run("replace document " + k, [&](Pool::Lease& lease) {
+      pqxx::work tx(lease.conn());
+      tx.exec_prepared("replace_document", k, pqxx::binarystring(std::string(bytes)));
+      Commit(tx);
+      return Status::Ok();
+    });
+  }
+
   Result<std::string> GetDocument(std::string_view key) const override {
     const std::string k(key);
     if (HasNul(k)) return Status::Invalid("document key holds a NUL byte");
@@ -378,6 +394,24 @@ class PostgresStore final : public RecordStore {
       pqxx::result r = tx.exec_prepared("get_document", k);
       if (r.empty()) return Status::NotFound("no document " + k + " in the off-chain store");
       out = Bytes(r[0][0]);
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> ListDocuments(std::string_view prefix,
+                                                                         std::string_view after,
+                                                                         size_t limit) const override {
+    const std::string p(prefix), a(after);
+    if (HasNul(p) || HasNul(a)) return Status::Invalid("document key holds a NUL byte");
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto n = static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int64_t>::max()));
+    Status st = Run("list documents " + p, [&](Pool::Lease& lease) {
+      pqxx::nontransaction tx(lease.conn());
+      pqxx::result r = tx.exec_prepared("list_documents", a, p, n);
+      out.clear();  // a retry starts over
+      for (const auto& row : r) out.emplace_back(row[0].as<std::string>(), Bytes(row[1]));
       return Status::Ok();
     });
     if (!st.ok()) return st;

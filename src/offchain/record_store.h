@@ -15,8 +15,9 @@
 // records module ignores duplicates).
 //
 // Documents are what the node keeps off chain besides records, by key,
-// written once: the cold chain's reading batches, which are no personal
-// data (stored in clear, anchored on chain by their Merkle root).
+// mostly written once: the cold chain's reading batches (no personal data,
+// in clear, anchored on chain by their Merkle root) and the wearables'
+// batches, rules and alerts (sealed by offchain/wearables).
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -25,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/status.h"
@@ -75,8 +77,14 @@ class RecordStore {
   // Stores `bytes` under `key`, durably. The same bytes again: OK (a
   // retry); other bytes under a taken key: kAlreadyExists, the first stay.
   [[nodiscard]] virtual Status PutDocument(std::string_view key, std::string_view bytes) = 0;
+  // Stores `bytes` under `key`, replacing what was there (a patient's rules).
+  [[nodiscard]] virtual Status ReplaceDocument(std::string_view key, std::string_view bytes) = 0;
   // kNotFound if nothing is stored under `key`.
   [[nodiscard]] virtual Result<std::string> GetDocument(std::string_view key) const = 0;
+  // Up to `limit` documents whose keys start with `prefix` and sort after
+  // `after` (bytewise; "" = from the first), in key order.
+  [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::string>>> ListDocuments(
+      std::string_view prefix, std::string_view after, size_t limit) const = 0;
 
   // "sqlite" or "postgres".
   virtual std::string_view engine() const = 0;

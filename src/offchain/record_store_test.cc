@@ -217,6 +217,31 @@ TEST_P(RecordStoreTest, DocumentsAreWrittenOnceAndSurviveAReopen) {
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, bytes);
   EXPECT_EQ(store_->GetDocument(key + "x").status().code(), Code::kNotFound);
+  ASSERT_TRUE(store_->ReplaceDocument(key, "replaced").ok());
+  ASSERT_TRUE(store_->ReplaceDocument(key + "y", "new").ok());
+  Reopen();
+  EXPECT_EQ(*store_->GetDocument(key), "replaced");
+  EXPECT_EQ(*store_->GetDocument(key + "y"), "new");
+}
+
+TEST_P(RecordStoreTest, DocumentsAreListedByPrefixInByteOrderAndPaged) {
+  for (const char* k : {"w/a/2", "w/a/10", "w/a/1", "w/b/1", "w/a", "v/a/1", "w/a/\xc3\xa9", "w/a/Z"})
+    ASSERT_TRUE(store_->PutDocument(k, std::string("v:") + k).ok()) << k;
+  auto keys = [&](std::string_view prefix, std::string_view after, size_t limit) {
+    auto l = store_->ListDocuments(prefix, after, limit);
+    EXPECT_TRUE(l.ok()) << l.status().ToString();
+    std::vector<std::string> out;
+    for (const auto& [k, v] : *l) {
+      EXPECT_EQ(v, "v:" + k);
+      out.push_back(k);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(keys("w/a/", "", 100), (V{"w/a/1", "w/a/10", "w/a/2", "w/a/Z", "w/a/\xc3\xa9"}));
+  EXPECT_EQ(keys("w/a/", "", 2), (V{"w/a/1", "w/a/10"}));
+  EXPECT_EQ(keys("w/a/", "w/a/10", 2), (V{"w/a/2", "w/a/Z"}));
+  EXPECT_EQ(keys("w/c/", "", 10), V{});
 }
 
 TEST_P(RecordStoreTest, DuplicatePutIsAlreadyExistsAndKeepsTheFirst) {

@@ -113,6 +113,15 @@ class SqliteStore final : public RecordStore {
     return Status::Ok();
   }
 
+  Status ReplaceDocument(std::string_view key, std::string_view bytes) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt q(Prepared("INSERT INTO documents (key, bytes) VALUES (?1, ?2) "
+                    "ON CONFLICT (key) DO UPDATE SET bytes = excluded.bytes"));
+    if (!q.ok()) return Error("prepare document replace");
+    if (q.Text(1, key).Blob(2, bytes).Step() != SQLITE_DONE) return Error("document replace");
+    return Status::Ok();
+  }
+
   Result<std::string> GetDocument(std::string_view key) const override {
     std::lock_guard<std::mutex> lock(mu_);
     Stmt q(Prepared("SELECT bytes FROM documents WHERE key = ?1"));
@@ -121,6 +130,23 @@ class SqliteStore final : public RecordStore {
     if (rc == SQLITE_DONE) return Status::NotFound("no document " + std::string(key) + " in the off-chain store");
     if (rc != SQLITE_ROW) return Error("document get");
     return q.Column(0);
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> ListDocuments(std::string_view prefix,
+                                                                         std::string_view after,
+                                                                         size_t limit) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Keys are TEXT compared with BINARY collation: bytewise, as promised.
+    Stmt q(Prepared("SELECT key, bytes FROM documents WHERE key >= ?3 AND (?1 = '' OR key > ?1) "
+                    "AND substr(CAST(key AS BLOB), 1, ?2) = CAST(?3 AS BLOB) ORDER BY key LIMIT ?4"));
+    if (!q.ok()) return Error("prepare document list");
+    q.Text(1, after).Int(2, static_cast<int64_t>(prefix.size())).Text(3, prefix);
+    q.Int(4, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    std::vector<std::pair<std::string, std::string>> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.emplace_back(q.Column(0), q.Column(1));
+    if (rc != SQLITE_DONE) return Error("document list");
+    return out;
   }
 
   Status Erase(std::string_view id, const OutboxEntry& receipt) override {

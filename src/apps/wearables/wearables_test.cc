@@ -120,9 +120,9 @@ TEST(WearablesCheck, RefusesMalformedPayloads) {
   bad["kind"] = "toaster";
   EXPECT_FALSE(m.Check("register_device", bad).ok());
   nlohmann::json anchor = {{"device", std::string(64, 'a')}, {"seq", 1u}, {"count", 3u}, {"first", 10u},
-                           {"last", 11u}, {"root", std::string(64, 'b')}, {"device_sig", std::string(128, 'c')}};
-  EXPECT_FALSE(m.Check("anchor", anchor).ok());  // 3 readings in 2 ms
-  anchor["last"] = 12u;
+                           {"last", 9u}, {"root", std::string(64, 'b')}, {"device_sig", std::string(128, 'c')}};
+  EXPECT_FALSE(m.Check("anchor", anchor).ok());  // ends before it starts
+  anchor["last"] = 10u;  // three metrics read at one time
   EXPECT_TRUE(m.Check("anchor", anchor).ok());
   anchor["count"] = 10001u;
   EXPECT_FALSE(m.Check("anchor", anchor).ok());

@@ -1,0 +1,256 @@
+#include "offchain/wearables.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+
+#include "apps/identity/identity.h"
+#include "crypto/merkle.h"
+
+namespace cc::offchain {
+namespace {
+
+constexpr size_t kMaxRules = 32;
+constexpr size_t kMaxNotify = 4;
+
+std::string Pad(uint64_t n, int width) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%0*" PRIu64, width, n);
+  return buf;
+}
+std::string BatchPrefix(const std::string& device, uint64_t seq) {
+  return "wearables/batch/" + device + "/" + Pad(seq, 8) + "/";
+}
+std::string AlertPrefix(const std::string& patient) { return "wearables/alert/" + patient + "/"; }
+
+Result<std::vector<wearables::Reading>> ParseReadings(const nlohmann::json& list) {
+  if (!list.is_array() || list.empty() || list.size() > wearables::kMaxReadingsPerBatch)
+    return Status::Invalid("'readings' must be a list of 1 to 10000 readings");
+  std::vector<wearables::Reading> out;
+  out.reserve(list.size());
+  const auto& metrics = wearables::Metrics();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto& r = list[i];
+    const std::string where = "readings[" + std::to_string(i) + "]: ";
+    if (!r.is_object() || r.size() != 3 || !r.contains("t") || !r["t"].is_number_unsigned() || r["t"] == 0 ||
+        !r.contains("metric") || !r["metric"].is_string() || !r.contains("value") || !r["value"].is_number())
+      return Status::Invalid(where + "must be {\"t\": ms since the epoch, \"metric\": name, \"value\": number}");
+    const wearables::Metric* m = wearables::FindMetric(r["metric"].get<std::string>());
+    if (!m) return Status::Invalid(where + "unknown metric '" + r["metric"].get<std::string>() + "'");
+    const double v = r["value"];
+    if (!(v >= m->min && v <= m->max))
+      return Status::Invalid(where + std::string(m->name) + " must lie in " + std::to_string(m->min) + ".." +
+                             std::to_string(m->max) + " " + std::string(m->unit));
+    wearables::Reading x{r["t"], static_cast<uint8_t>(m - metrics.data()), std::llround(v * 1000)};
+    if (!out.empty() && std::pair(x.t, x.metric) <= std::pair(out.back().t, out.back().metric))
+      return Status::Invalid(where + "readings must be in time order (one per metric and time)");
+    out.push_back(x);
+  }
+  return out;
+}
+
+}  // namespace
+
+WearableCustodian::WearableCustodian(RecordStore* store, const StateReader* state, AeadKey master, std::string org)
+    : store_(store), state_(state), master_(std::move(master)), org_(std::move(org)) {}
+
+Result<AeadKey> WearableCustodian::DataKey(const std::string& patient) const {
+  const std::string key = "wearables/key/" + patient;
+  auto sealed = store_->GetDocument(key);
+  if (sealed.status().code() == Code::kNotFound) {
+    // Write once: of two racing writers, the first key stays and both use it.
+    const AeadKey fresh = AeadKey::Generate();
+    Status put = store_->PutDocument(key, Seal(master_, fresh.bytes(), key));
+    if (!put.ok() && put.code() != Code::kAlreadyExists) return put;
+    sealed = store_->GetDocument(key);
+  }
+  if (!sealed.ok()) return sealed.status();
+  CC_ASSIGN_OR_RETURN(std::string raw, Open(master_, *sealed, key));
+  return AeadKey::FromBytes(raw);
+}
+
+Result<nlohmann::json> WearableCustodian::ReadSealed(const std::string& key, const std::string& patient) const {
+  CC_ASSIGN_OR_RETURN(std::string sealed, store_->GetDocument(key));
+  CC_ASSIGN_OR_RETURN(AeadKey dk, DataKey(patient));
+  CC_ASSIGN_OR_RETURN(std::string plain, Open(dk, sealed, key));
+  return nlohmann::json::parse(plain);
+}
+
+Status WearableCustodian::WriteSealed(const std::string& key, const std::string& patient, const nlohmann::json& value) {
+  CC_ASSIGN_OR_RETURN(AeadKey dk, DataKey(patient));
+  return store_->PutDocument(key, Seal(dk, value.dump(), key));
+}
+
+wearables::Evaluator& WearableCustodian::EvaluatorOf(const std::string& patient,
+                                                     const std::vector<wearables::Rule>& rules) {
+  auto& e = evaluators_[patient];
+  if (!e) e = std::make_unique<wearables::Evaluator>(rules);
+  return *e;
+}
+
+Result<IngestedBatch> WearableCustodian::Ingest(const PublicKey& caller, const nlohmann::json& body) {
+  if (!body.is_object() || body.size() != 4 || !body.contains("device") || !body.contains("seq") ||
+      !body.contains("readings") || !body.contains("device_sig"))
+    return Status::Invalid("body must be {\"device\", \"seq\", \"readings\", \"device_sig\"}");
+  auto device = body["device"].is_string() ? PublicKey::FromHex(body["device"].get<std::string>()) : std::nullopt;
+  if (!device) return Status::Invalid("'device' must be the device's key (64 hex digits)");
+  auto sig = body["device_sig"].is_string() ? Signature::FromHex(body["device_sig"].get<std::string>()) : std::nullopt;
+  if (!sig) return Status::Invalid("'device_sig' must be 128 hex digits");
+  if (!body["seq"].is_number_unsigned() || body["seq"] == 0 || body["seq"] > UINT32_MAX)
+    return Status::Invalid("'seq' must be the batch number, from 1");
+  const uint64_t seq = body["seq"];
+  auto d = wearables::ReadDevice(*state_, *device);
+  if (!d) return Status::NotFound("no such device: register it first");
+  const std::string patient = (*d)["patient"];
+  if (patient != caller.hex()) return Status::Denied("only the device's patient sends its readings");
+  if ((*d)["custodian"] != org_)
+    return Status::Precondition("this device's readings go to its custodian, " + (*d)["custodian"].get<std::string>());
+  if ((*d)["status"] != "active") return Status::Precondition("the device is revoked");
+  if (seq <= (*d)["batches"].get<uint64_t>())
+    return Status::Precondition("batch " + std::to_string(seq) + " of this device is on chain already");
+  CC_ASSIGN_OR_RETURN(auto readings, ParseReadings(body["readings"]));
+
+  std::vector<Hash256> leaves;
+  leaves.reserve(readings.size());
+  for (const auto& r : readings) leaves.push_back(wearables::ReadingLeaf(*device, r));
+  const Hash256 root = merkle::Root(std::move(leaves));
+  const uint64_t first = readings.front().t, last = readings.back().t;
+  const std::string msg = wearables::BatchMessage(device->hex(), seq, readings.size(), first, last, root);
+  if (!Verify(*device, AsBytes(msg), *sig))
+    return Status::Invalid("the device's signature does not match these readings");
+
+  IngestedBatch out;
+  out.readings = readings.size();
+  out.anchor = {{"device", device->hex()}, {"seq", seq},   {"count", readings.size()}, {"first", first},
+                {"last", last},            {"root", root.hex()}, {"device_sig", sig->hex()}};
+  const std::string doc = BatchPrefix(device->hex(), seq) + root.hex();
+
+  std::lock_guard<std::mutex> lock(ingest_mu_);
+  if (store_->GetDocument(doc).ok()) return out;  // a retry: stored and evaluated before
+  CC_ASSIGN_OR_RETURN(auto same_seq, store_->ListDocuments(BatchPrefix(device->hex(), seq), "", 1));
+  if (!same_seq.empty())
+    return Status::Exists("another batch " + std::to_string(seq) + " of this device was received: number it " +
+                          std::to_string(seq + 1) + " or later");
+
+  // Rules first, then the batch: a crash in between re-evaluates on the retry.
+  std::vector<wearables::Rule> rules;
+  if (auto r = ReadSealed("wearables/rules/" + patient, patient); r.ok()) {
+    for (const auto& j : (*r)["rules"]) rules.push_back(*wearables::Rule::FromJson(j));
+  } else if (r.status().code() != Code::kNotFound) {
+    return r.status();
+  }
+  if (!rules.empty()) {
+    wearables::Evaluator& e = EvaluatorOf(patient, rules);
+    std::map<uint8_t, std::vector<wearables::Sample>> by_metric;
+    for (const auto& r : readings) by_metric[r.metric].push_back({r.t, static_cast<double>(r.milli) / 1000});
+    for (const auto& [m, samples] : by_metric) {
+      for (auto& a : e.Feed(wearables::Metrics()[m].name, samples)) out.alerts.push_back(std::move(a));
+    }
+    std::stable_sort(out.alerts.begin(), out.alerts.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+    for (const auto& a : out.alerts) {
+      nlohmann::json j = a.ToJson();
+      j["device"] = device->hex();
+      Status s = WriteSealed(AlertPrefix(patient) + Pad(a.at, 16) + "/" + a.rule, patient, j);
+      if (!s.ok() && s.code() != Code::kAlreadyExists) return s;
+    }
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& r : readings) list.push_back({r.t, r.metric, r.milli});
+  CC_RETURN_IF_ERROR(WriteSealed(doc, patient, list));
+  if (!out.alerts.empty()) {
+    std::lock_guard<std::mutex> a(alert_mu_);
+    alert_counts_[patient] += out.alerts.size();
+    alert_cv_.notify_all();
+  }
+  return out;
+}
+
+Status WearableCustodian::SetRules(const PublicKey& patient, const nlohmann::json& body) {
+  if (!body.is_object() || !body.contains("rules") || !body["rules"].is_array() || body["rules"].size() > kMaxRules)
+    return Status::Invalid("body must be {\"rules\": [up to 32 rules], \"notify\"?: [provider keys]}");
+  for (const auto& [k, _] : body.items()) {
+    if (k != "rules" && k != "notify") return Status::Invalid("unknown field '" + k + "'");
+  }
+  nlohmann::json stored = {{"rules", nlohmann::json::array()}, {"notify", nlohmann::json::array()}};
+  std::vector<std::string> ids;
+  for (const auto& j : body["rules"]) {
+    CC_ASSIGN_OR_RETURN(wearables::Rule r, wearables::Rule::FromJson(j));
+    if (std::find(ids.begin(), ids.end(), r.id) != ids.end()) return Status::Invalid("rule id '" + r.id + "' twice");
+    ids.push_back(r.id);
+    stored["rules"].push_back(r.ToJson());
+  }
+  if (body.contains("notify")) {
+    if (!body["notify"].is_array() || body["notify"].size() > kMaxNotify)
+      return Status::Invalid("'notify' must list up to 4 providers' keys");
+    for (const auto& k : body["notify"]) {
+      auto key = k.is_string() ? PublicKey::FromHex(k.get<std::string>()) : std::nullopt;
+      if (!key || !identity::OrgIfRole(*state_, *key, {"provider"}))
+        return Status::Invalid("'notify' must list active providers' keys");
+      stored["notify"].push_back(key->hex());
+    }
+  }
+  const std::string p = patient.hex();
+  std::lock_guard<std::mutex> lock(ingest_mu_);
+  CC_ASSIGN_OR_RETURN(AeadKey dk, DataKey(p));
+  const std::string key = "wearables/rules/" + p;
+  CC_RETURN_IF_ERROR(store_->ReplaceDocument(key, Seal(dk, stored.dump(), key)));
+  evaluators_.erase(p);  // new rules start from a fresh run (baselines refill from new readings)
+  return Status::Ok();
+}
+
+Result<nlohmann::json> WearableCustodian::Rules(const PublicKey& patient) const {
+  auto r = ReadSealed("wearables/rules/" + patient.hex(), patient.hex());
+  if (r.status().code() == Code::kNotFound)
+    return nlohmann::json{{"rules", nlohmann::json::array()}, {"notify", nlohmann::json::array()}};
+  return r;
+}
+
+bool WearableCustodian::MayReadAlerts(const PublicKey& reader, const PublicKey& patient) const {
+  if (reader == patient) return true;
+  auto r = Rules(patient);
+  if (!r.ok()) return false;
+  const auto& n = (*r)["notify"];
+  return std::find(n.begin(), n.end(), reader.hex()) != n.end() && identity::OrgIfRole(*state_, reader, {"provider"});
+}
+
+Result<nlohmann::json> WearableCustodian::Alerts(const PublicKey& patient, const std::string& after,
+                                                 size_t limit) const {
+  const std::string p = patient.hex();
+  const std::string prefix = AlertPrefix(p);
+  CC_ASSIGN_OR_RETURN(auto docs, store_->ListDocuments(prefix, after.empty() ? "" : prefix + after, limit));
+  CC_ASSIGN_OR_RETURN(AeadKey dk, DataKey(p));
+  nlohmann::json list = nlohmann::json::array();
+  std::string last;
+  for (const auto& [k, sealed] : docs) {
+    CC_ASSIGN_OR_RETURN(std::string plain, Open(dk, sealed, k));
+    list.push_back(nlohmann::json::parse(plain));
+    last = k.substr(prefix.size());
+  }
+  nlohmann::json out = {{"patient", p}, {"alerts", list}};
+  if (docs.size() == limit) out["next_after"] = last;
+  return out;
+}
+
+Result<std::vector<wearables::Reading>> WearableCustodian::Batch(const PublicKey& device, uint64_t seq,
+                                                                 const std::string& root) const {
+  auto d = wearables::ReadDevice(*state_, device);
+  if (!d) return Status::NotFound("no such device");
+  CC_ASSIGN_OR_RETURN(nlohmann::json list, ReadSealed(BatchPrefix(device.hex(), seq) + root, (*d)["patient"]));
+  std::vector<wearables::Reading> out;
+  for (const auto& r : list) out.push_back({r[0], r[1], r[2]});
+  return out;
+}
+
+uint64_t WearableCustodian::WaitForAlerts(const std::string& patient, uint64_t seen, uint64_t timeout_ms) const {
+  std::unique_lock<std::mutex> lock(alert_mu_);
+  auto count = [&] {
+    auto it = alert_counts_.find(patient);
+    return it == alert_counts_.end() ? uint64_t{0} : it->second;
+  };
+  alert_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return count() > seen; });
+  return count();
+}
+
+}  // namespace cc::offchain
