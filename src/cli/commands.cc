@@ -150,6 +150,32 @@ int ProofGet(const Conn& conn, const std::string& id, const std::string& out) {
   return s.ok() ? 0 : Fail(s);
 }
 
+Result<VerifiedProof> CheckProof(nlohmann::json proof, const std::string& genesis_path,
+                                 const std::vector<std::string>& proposers) {
+  std::vector<PublicKey> trusted;
+  for (const auto& p : proposers) {
+    auto k = PublicKey::FromHex(p);
+    if (!k) return Status::Invalid("--proposer must be 64 hex digits");
+    trusted.push_back(*k);
+  }
+  std::string chain_id;
+  if (!genesis_path.empty()) {
+    CC_ASSIGN_OR_RETURN(Genesis g, Genesis::Load(genesis_path));
+    chain_id = g.chain_id;
+    for (const PublicKey& k : g.NodeKeys()) trusted.push_back(k);
+    if (trusted.empty()) return Status::Invalid("the genesis names no node keys");
+  }
+  if (proof.is_object() && proof.contains("tx_id") && proof["tx_id"].is_string()) {
+    // Accept either hex case for the id; the check below compares bytes.
+    if (auto id = TxId::FromHex(proof["tx_id"].get<std::string>())) proof["tx_id"] = id->hex();
+  }
+  auto v = VerifyProof(proof, trusted);
+  if (!v.ok()) return Status::Invalid("proof does not verify: " + v.status().message());
+  if (!chain_id.empty() && v->header.chain_id != chain_id)
+    return Status::Invalid("proof is for chain '" + v->header.chain_id + "', not '" + chain_id + "'");
+  return v;
+}
+
 int VerifyProofFile(const std::string& file, const std::string& genesis_path,
                     const std::vector<std::string>& proposers) {
   crypto::Init();
@@ -157,29 +183,8 @@ int VerifyProofFile(const std::string& file, const std::string& genesis_path,
   if (!text.ok()) return Fail(text.status());
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded()) return Fail(Status::Invalid(file + " is not JSON"));
-  std::vector<PublicKey> trusted;
-  for (const auto& p : proposers) {
-    auto k = PublicKey::FromHex(p);
-    if (!k) return Fail(Status::Invalid("--proposer must be 64 hex digits"));
-    trusted.push_back(*k);
-  }
-  std::string chain_id;
-  if (!genesis_path.empty()) {
-    auto g = Genesis::Load(genesis_path);
-    if (!g.ok()) return Fail(g.status());
-    chain_id = g->chain_id;
-    for (const PublicKey& k : g->NodeKeys()) trusted.push_back(k);
-    if (trusted.empty()) return Fail(Status::Invalid("the genesis names no node keys"));
-  }
-  if (j.is_object() && j.contains("tx_id") && j["tx_id"].is_string()) {
-    // Accept either hex case for the id; the check below compares bytes.
-    if (auto id = TxId::FromHex(j["tx_id"].get<std::string>())) j["tx_id"] = id->hex();
-  }
-  auto v = VerifyProof(j, trusted);
-  if (!v.ok()) return Fail(Status::Invalid("proof does not verify: " + v.status().message()));
-  if (!chain_id.empty() && v->header.chain_id != chain_id) {
-    return Fail(Status::Invalid("proof is for chain '" + v->header.chain_id + "', not '" + chain_id + "'"));
-  }
+  auto v = CheckProof(std::move(j), genesis_path, proposers);
+  if (!v.ok()) return Fail(v.status());
   return Print({{"valid", true},
                 {"tx_id", v->tx_id.hex()},
                 {"result", TxCodeName(v->result.code)},
@@ -187,7 +192,7 @@ int VerifyProofFile(const std::string& file, const std::string& genesis_path,
                 {"block_hash", v->block_hash.hex()},
                 {"block_time_ms", v->header.time_ms},
                 {"proposer", v->header.proposer.hex()},
-                {"proposer_trusted", !trusted.empty()}});
+                {"proposer_trusted", !proposers.empty() || !genesis_path.empty()}});
 }
 
 int VerifyData(const std::string& data_dir, const std::string& genesis, bool quick, int threads) {

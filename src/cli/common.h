@@ -3,9 +3,11 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "ledger/proof.h"
 #include "util/status.h"
 
 namespace cc::cli {
@@ -26,5 +28,11 @@ Result<std::string> KeyFileOf(const Conn& conn);
 // node's reply ({id, status}, and its result once committed with a.wait).
 // A transaction that commits but is rejected is a reply, not an error.
 Result<nlohmann::json> SubmitTx(const SubmitArgs& a);
+// Checks an inclusion proof offline (ledger/proof.h). The block's proposer
+// must be a node of the genesis file `genesis` (whose chain id the proof
+// must also carry) or one of `proposers` (hex keys); with neither, the
+// proof is only checked to be consistent in itself.
+Result<VerifiedProof> CheckProof(nlohmann::json proof, const std::string& genesis,
+                                 const std::vector<std::string>& proposers);
 
 }  // namespace cc::cli

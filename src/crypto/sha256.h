@@ -1,6 +1,7 @@
 // SHA-256 and base64 (libsodium), for HTTP message signatures' Content-Digest
-// (RFC 9530) and signature encoding (RFC 9421). The ledger itself hashes with
-// BLAKE2b (hash.h).
+// (RFC 9530) and signature encoding (RFC 9421), and for the research
+// registry's document hashes (checkable with sha256sum). The ledger itself
+// hashes with BLAKE2b (hash.h).
 #pragma once
 
 #include <array>
