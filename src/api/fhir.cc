@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "apps/wearables/rules.h"
+
 namespace cc::api::fhir {
 namespace {
 
@@ -140,6 +142,35 @@ nlohmann::json AuditEvent(const nlohmann::json& e, const std::string& patient) {
   if (!allowed) out["outcomeDesc"] = S(e, "reason");
   if (emergency) out["meta"] = {{"tag", {{{"system", "urn:carechain:flag"}, {"code", "emergency-access"}}}}};
   return out;
+}
+
+nlohmann::json Observation(const std::string& id, const std::string& patient, const std::string& device,
+                           uint64_t t_ms, std::string_view metric, double value) {
+  const wearables::Metric* m = wearables::FindMetric(metric);
+  const bool vital = metric == "heart_rate" || metric == "spo2" || metric == "skin_temperature";
+  nlohmann::json coding = nlohmann::json::array();
+  coding.push_back({{"system", "http://loinc.org"}, {"code", m->loinc}, {"display", m->display}});
+  // The vital-signs profile's SpO2 also carries the pulse-oximetry code.
+  if (metric == "spo2")
+    coding.push_back({{"system", "http://loinc.org"}, {"code", "59408-5"},
+                      {"display", "Oxygen saturation in Arterial blood by Pulse oximetry"}});
+  nlohmann::json obs = {
+      {"resourceType", "Observation"},
+      {"id", id},
+      {"status", "final"},
+      {"category",
+       {{{"coding",
+          {{{"system", "http://terminology.hl7.org/CodeSystem/observation-category"},
+            {"code", vital ? "vital-signs" : "activity"},
+            {"display", vital ? "Vital Signs" : "Activity"}}}}}}},
+      {"code", {{"coding", coding}, {"text", m->display}}},
+      {"subject", Ref("Patient", patient)},
+      {"effectiveDateTime", Instant(t_ms)},
+      {"device", Ref("Device", device)},
+      {"valueQuantity",
+       {{"value", value}, {"unit", m->unit}, {"system", "http://unitsofmeasure.org"}, {"code", m->unit}}}};
+  if (vital) obs["meta"] = {{"profile", {"http://hl7.org/fhir/StructureDefinition/vitalsigns"}}};
+  return obs;
 }
 
 nlohmann::json Bundle(std::vector<nlohmann::json> resources) {

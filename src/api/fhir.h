@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cc::api::fhir {
@@ -14,6 +15,11 @@ nlohmann::json DocumentReference(const nlohmann::json& record);
 nlohmann::json Consent(const nlohmann::json& consent);
 // An access entry of `patient`'s log as an AuditEvent.
 nlohmann::json AuditEvent(const nlohmann::json& entry, const std::string& patient);
+// A wearable's reading as an Observation (vital-signs profile for heart rate,
+// SpO2 and skin temperature; category "activity" for steps and sleep). `id`
+// names it: "<device>-<seq>-<index>".
+nlohmann::json Observation(const std::string& id, const std::string& patient, const std::string& device,
+                           uint64_t t_ms, std::string_view metric, double value);
 // A searchset Bundle of `resources`.
 nlohmann::json Bundle(std::vector<nlohmann::json> resources);
 

@@ -62,6 +62,18 @@ Status Authorize(const Principal& c, Operation op, const Resource& r) {
       if (ChainReader(c) && c.role != "admin") return Status::Ok();
       if (c.active && std::find(r.parties.begin(), r.parties.end(), c.org) != r.parties.end()) return Status::Ok();
       return Deny("a shipment is read by its sender, carrier and receiver, regulators, auditors and nodes");
+    case Operation::kReadResearch:
+      // A trial registry is public: any active actor or node reads it.
+      return Status::Ok();
+    case Operation::kSendWearableData:
+      return self && c.active && c.role == "patient" ? Status::Ok()
+                                                     : Deny("a patient sends and sets their own wearable data");
+    case Operation::kReadWearableData:
+      if (self && c.active) return Status::Ok();
+      if (c.active && c.role == "provider" &&
+          std::find(r.readers.begin(), r.readers.end(), c.key.hex()) != r.readers.end())
+        return Status::Ok();
+      return Deny("wearable readings and alerts are the patient's and those of the providers they named");
     case Operation::kReadChain:
     case Operation::kReadState:
       return ChainReader(c) ? Status::Ok() : Deny("only nodes, auditors, regulators and admins read the chain");

@@ -45,6 +45,10 @@ enum class Operation {
   kReadPacks,     // supply packs/, cases/, transfers/, check: the supply chain's staff
   kReadAlarms,    // supply alarms (`org` = the manufacturer the listing is limited to, "" = all)
   kReadShipment,  // a cold-chain shipment, its readings and proofs (`parties` = its sender, carrier, receiver)
+  kSendWearableData,  // a patient's own wearable batches and rules (`subject` = the patient)
+  kReadWearableData,  // a patient's wearable readings and alerts (`subject` = the patient,
+                      // `readers` = the providers the patient named who ask)
+  kReadResearch,  // the research registry: studies, their results and priority (public to the network)
 };
 
 struct Resource {
@@ -52,6 +56,7 @@ struct Resource {
   Principal subject_info;            // resolved subject (for kReadActor)
   std::string org;                   // the organisation a listing is limited to ("" = all)
   std::vector<std::string> parties;  // the organisations party to the object read
+  std::vector<std::string> readers;  // keys (hex) the subject named as readers
 };
 
 // OK, or kPermissionDenied with a reason that names the rule (no personal

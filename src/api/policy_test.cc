@@ -161,5 +161,28 @@ TEST_F(PolicyTest, AShipmentIsReadByItsPartiesRegulatorsAuditorsAndNodes) {
   EXPECT_FALSE(Authorize(P(13), Operation::kReadShipment, {std::nullopt, {}, "", {"pharma-ag", "grosshandel"}}).ok());
 }
 
+TEST_F(PolicyTest, TheResearchRegistryIsPublicToActiveActorsAndNodes) {
+  for (uint8_t who : {1, 2, 3, 4, 5, 9, 10, 12})
+    EXPECT_TRUE(Authorize(P(who), Operation::kReadResearch).ok()) << int(who);
+  // A revoked key and a stranger.
+  for (uint8_t who : {6, 42})
+    EXPECT_EQ(Authorize(P(who), Operation::kReadResearch).code(), Code::kPermissionDenied) << int(who);
+}
+
+TEST_F(PolicyTest, WearableDataIsThePatientsAndTheirNamedProviders) {
+  EXPECT_TRUE(Authorize(P(3), Operation::kSendWearableData, About(3)).ok());
+  EXPECT_FALSE(Authorize(P(3), Operation::kSendWearableData, About(6)).ok());  // another patient's
+  EXPECT_FALSE(Authorize(P(2), Operation::kSendWearableData, About(2)).ok());  // not a patient
+  EXPECT_FALSE(Authorize(P(6), Operation::kSendWearableData, About(6)).ok());  // revoked
+  EXPECT_TRUE(Authorize(P(3), Operation::kReadWearableData, About(3)).ok());
+  Resource named{Key(3), P(3), ""};
+  named.readers = {Key(2).hex()};
+  EXPECT_TRUE(Authorize(P(2), Operation::kReadWearableData, named).ok());
+  EXPECT_FALSE(Authorize(P(2), Operation::kReadWearableData, About(3)).ok());  // not named
+  named.readers = {Key(4).hex()};
+  EXPECT_FALSE(Authorize(P(4), Operation::kReadWearableData, named).ok());  // named, but a pharmacist
+  for (uint8_t who : {9, 5, 1}) EXPECT_FALSE(Authorize(P(who), Operation::kReadWearableData, About(3)).ok()) << int(who);
+}
+
 }  // namespace
 }  // namespace cc::api

@@ -7,6 +7,7 @@
 #include "api/http_util.h"
 #include "apps/supply/gs1.h"
 #include "apps/supply/supply.h"
+#include "apps/wearables/wearables.h"
 #include "codec/canonical_json.h"
 #include "codec/varint.h"
 #include "ledger/proof.h"
@@ -23,13 +24,15 @@ std::string Param(const httplib::Request& req, const char* name, std::string fal
 }  // namespace
 
 Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options,
-               offchain::Gatekeeper* gatekeeper, offchain::RecordStore* documents)
+               offchain::Gatekeeper* gatekeeper, offchain::RecordStore* documents,
+               offchain::WearableCustodian* wearables)
     : chain_(chain),
       orderer_(orderer),
       metrics_(metrics),
       options_(std::move(options)),
       gatekeeper_(gatekeeper),
       documents_(documents),
+      wearables_(wearables),
       authenticator_(Clock::System(), options_.signature_window_s),
       concurrent_(options_.max_concurrent_requests_per_address),
       per_actor_(Clock::System(), options_.requests_per_s_per_actor, 2 * options_.requests_per_s_per_actor),
@@ -257,6 +260,7 @@ void Server::Routes() {
             Authed([this](const httplib::Request& q, httplib::Response& r, const Principal& c) { ModuleQuery(q, r, c); }));
   RecordRoutes();
   ColdchainRoutes();
+  WearablesRoutes();
 }
 
 bool Server::Refuse(httplib::Response& res, const Status& s, std::string_view reason) {
@@ -549,10 +553,25 @@ void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res, co
     // Verdicts depend on the day: the node's clock, unless the caller asks
     // about another time.
     if (!params.count("at")) params["at"] = std::to_string(Clock::System()->NowMs());
+  } else if (m->name() == "wearables" && (path.starts_with("devices/") || path.starts_with("patients/"))) {
+    // A device is its patient's: the subject is the patient.
+    auto k = PublicKey::FromHex(path.substr(path.find('/') + 1, 64));
+    if (!k) return ReplyError(res, Status::Invalid("a key is 64 hex digits"));
+    PublicKey subject = *k;
+    if (path.starts_with("devices/")) {
+      auto d = wearables::ReadDevice(chain_->store(), *k);
+      if (d) subject = *PublicKey::FromHex((*d)["patient"].get<std::string>());
+    }
+    Resource r{subject, {}, ""};
+    if (wearables_ && wearables_->MayReadAlerts(caller.key, subject)) r.readers = {caller.key.hex()};
+    allowed = Authorize(caller, Operation::kReadWearableData, r);
+    if (!allowed.ok() && Authorize(caller, Operation::kReadChain).ok()) allowed = Status::Ok();
   } else if (m->name() == "coldchain" && path.starts_with("shipments/")) {
     nlohmann::json ship;
     allowed = MayReadShipment(caller, path.substr(10, 16), &ship);
     if (allowed.code() == Code::kNotFound) return ReplyError(res, allowed);
+  } else if (m->name() == "research") {
+    allowed = Authorize(caller, Operation::kReadResearch);
   } else {
     allowed = Authorize(caller, Operation::kReadChain);
   }

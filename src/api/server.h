@@ -20,6 +20,7 @@
 #include "api/policy.h"
 #include "ledger/chain.h"
 #include "offchain/gatekeeper.h"
+#include "offchain/wearables.h"
 #include "ordering/orderer.h"
 
 namespace cc::api {
@@ -45,9 +46,11 @@ struct ApiOptions {
 class Server : public offchain::NodeSubmitter {
  public:
   // `gatekeeper` (optional) serves the custodian's records (api/records_routes.cc);
-  // `documents` (optional) keeps the cold chain's reading batches (api/coldchain_routes.cc).
+  // `documents` (optional) keeps the cold chain's reading batches (api/coldchain_routes.cc);
+  // `wearables` (optional) is the custodian of patients' wearables (api/wearables_routes.cc).
   Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options,
-         offchain::Gatekeeper* gatekeeper = nullptr, offchain::RecordStore* documents = nullptr);
+         offchain::Gatekeeper* gatekeeper = nullptr, offchain::RecordStore* documents = nullptr,
+         offchain::WearableCustodian* wearables = nullptr);
   ~Server() override;
 
   // Binds and starts serving on a background thread.
@@ -100,12 +103,25 @@ class Server : public offchain::NodeSubmitter {
   // OK and the shipment if `caller` may read shipment `id`; kPermissionDenied or kNotFound.
   Status MayReadShipment(const Principal& caller, const std::string& id, nlohmann::json* ship) const;
 
+  // Wearables (api/wearables_routes.cc).
+  void WearablesRoutes();
+  void PostWearableBatch(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void GetWearableRules(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void PutWearableRules(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void GetWearableAlerts(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void StreamWearableAlerts(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void GetWearableReadings(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  // The patient a wearables read is about (?patient=, default the caller), if the policy allows.
+  Result<PublicKey> WearablePatient(const httplib::Request& req, const Principal& caller) const;
+
   Chain* chain_;
   Orderer* orderer_;
   Metrics* metrics_;
   const ApiOptions options_;
   offchain::Gatekeeper* gatekeeper_;
   offchain::RecordStore* documents_;
+  offchain::WearableCustodian* wearables_;
+  std::atomic<int> streams_{0};  // open alert streams
   std::mutex node_submit_mu_;  // orders the node's own nonces
   std::unique_ptr<httplib::Server> http_;  // an SSLServer when TLS is configured
   std::thread thread_;

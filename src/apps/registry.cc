@@ -3,6 +3,7 @@
 #include "apps/coldchain/coldchain.h"
 #include "apps/identity/identity.h"
 #include "apps/records/records.h"
+#include "apps/research/research.h"
 #include "apps/supply/supply.h"
 #include "apps/wearables/wearables.h"
 
@@ -16,6 +17,7 @@ void RegisterAll(ModuleRegistry* registry) {
   registry->Add(std::make_unique<supply::SupplyModule>());
   registry->Add(std::make_unique<coldchain::ColdchainModule>());
   registry->Add(std::make_unique<wearables::WearablesModule>());
+  registry->Add(std::make_unique<research::ResearchModule>());
 }
 
 }  // namespace cc::apps

@@ -75,4 +75,12 @@ Result<nlohmann::json> Client::Post(const std::string& path, const std::string& 
   return ParseBody(r->body);
 }
 
+Result<nlohmann::json> Client::Put(const std::string& path, const std::string& body,
+                                   const std::string& content_type) const {
+  auto c = Make(url_, ca_file_);
+  auto r = c.Put(path, SignedHeaders(key_, "PUT", path, body), body, content_type);
+  CC_RETURN_IF_ERROR(FromReply(r, url_));
+  return ParseBody(r->body);
+}
+
 }  // namespace cc::cli

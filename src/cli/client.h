@@ -32,6 +32,8 @@ class Client {
   Result<Reply> GetWithHeaders(const std::string& path) const;
   Result<nlohmann::json> Post(const std::string& path, const std::string& body,
                               const std::string& content_type) const;
+  Result<nlohmann::json> Put(const std::string& path, const std::string& body,
+                             const std::string& content_type) const;
 
  private:
   std::string url_;

@@ -5,7 +5,9 @@
 #include "cli/coldchain_commands.h"
 #include "cli/commands.h"
 #include "cli/records_commands.h"
+#include "cli/research_commands.h"
 #include "cli/supply_commands.h"
+#include "cli/wearables_commands.h"
 
 int main(int argc, char** argv) {
   using namespace cc::cli;
@@ -117,6 +119,8 @@ int main(int argc, char** argv) {
   AddRecordsCommands(&app, &node, &ca_file, &request_key, &rc);
   AddSupplyCommands(&app, &node, &ca_file, &request_key, &rc);
   AddColdchainCommands(&app, &node, &ca_file, &request_key, &rc);
+  AddWearablesCommands(&app, &node, &ca_file, &request_key, &rc);
+  AddResearchCommands(&app, &node, &ca_file, &request_key, &rc);
 
   CLI11_PARSE(app, argc, argv);
   return rc;

@@ -43,6 +43,7 @@ class Node {
   std::unique_ptr<offchain::RecordStore> records_;
   std::unique_ptr<records::ConsentIndex> consents_;
   std::unique_ptr<offchain::Gatekeeper> gatekeeper_;
+  std::unique_ptr<offchain::WearableCustodian> wearables_;
   std::unique_ptr<api::Server> api_;
 };
 

@@ -229,6 +229,7 @@ Result<nlohmann::json> WearableCustodian::Alerts(const PublicKey& patient, const
     last = k.substr(prefix.size());
   }
   nlohmann::json out = {{"patient", p}, {"alerts", list}};
+  if (!last.empty()) out["last"] = last;
   if (docs.size() == limit) out["next_after"] = last;
   return out;
 }

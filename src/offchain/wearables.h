@@ -56,7 +56,8 @@ class WearableCustodian {
   // The patient's rules and the providers their alerts also go to.
   Status SetRules(const PublicKey& patient, const nlohmann::json& body);
   Result<nlohmann::json> Rules(const PublicKey& patient) const;
-  // Alerts of `patient` after `after` (the `next_after` of a previous page).
+  // Alerts of `patient` after `after` (the `last` or `next_after` of a
+  // previous page), oldest first: {patient, alerts, last?, next_after?}.
   Result<nlohmann::json> Alerts(const PublicKey& patient, const std::string& after, size_t limit) const;
   // True if `reader` may read `patient`'s alerts: the patient or a provider they named.
   bool MayReadAlerts(const PublicKey& reader, const PublicKey& patient) const;

@@ -1,0 +1,193 @@
+"""A patient's smart watch through a real node and the CLI: the device is
+registered on chain, its signed batches are kept sealed at the custodian and
+anchored, the patient's early-warning rules raise alerts that the patient and
+the provider they named see (also as a server-sent-events stream), readings
+come out as FHIR Observations and prove against the anchor; bad batches are
+refused and change nothing."""
+import hashlib
+import json
+import queue
+import threading
+
+import pytest
+
+import cchelpers
+import fhircheck
+
+T0 = 1_790_000_000_000
+MIN = 60_000
+METRICS = ["heart_rate", "spo2", "steps", "skin_temperature", "sleep"]
+
+
+# The documented leaf and batch message (docs/modules/wearables.md), written again here.
+def leaf(device_hex, t, metric, value):
+    milli = round(value * 1000)
+    data = (b"wearables/reading" + bytes.fromhex(device_hex) + t.to_bytes(8, "big") +
+            bytes([METRICS.index(metric)]) + (milli & (2**64 - 1)).to_bytes(8, "big"))
+    return hashlib.blake2b(b"\x00" + data, digest_size=32).digest()
+
+
+def merkle_root(leaves):
+    level = list(leaves)
+    while len(level) > 1:
+        nxt = [hashlib.blake2b(b"\x01" + level[i] + level[i + 1], digest_size=32).digest()
+               for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def root_from_path(h, index, count, path):
+    path = list(path)
+    while count > 1:
+        if index % 2 == 1:
+            h = hashlib.blake2b(b"\x01" + path.pop(0) + h, digest_size=32).digest()
+        elif index + 1 < count:
+            h = hashlib.blake2b(b"\x01" + h + path.pop(0), digest_size=32).digest()
+        index, count = index // 2, (count + 1) // 2
+    return h
+
+
+def python_batch(device, seq, readings):
+    """A device-signed batch built from the docs, not by the project's code."""
+    root = merkle_root([leaf(device.public_hex, r["t"], r["metric"], r["value"]) for r in readings])
+    header = {"count": len(readings), "device": device.public_hex, "first": readings[0]["t"],
+              "last": readings[-1]["t"], "root": root.hex(), "seq": seq}
+    msg = b"carechain/wearables/batch/v1\n" + cchelpers.canonical_json(header)
+    return {"device": device.public_hex, "seq": seq, "readings": readings, "device_sig": device.sign(msg).hex()}
+
+
+@pytest.fixture
+def watch(node_factory, cli, tmp_path):
+    net = node_factory.demo("wearables", block_interval_ms=50)
+    node = node_factory.node(net)
+    device = cchelpers.Key()
+    device_file = tmp_path / "watch.key"
+    device.write(str(device_file))
+    r = cli.run("wearables", "register", "--device-key", device_file, "--kind", "smart_watch", "--custodian",
+                "st-marien-hospital", "--model", "Watch 9", "--node", node.url, "--key",
+                net.key_path("patient-anna"), "--wait")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["result"]["code"] == "ok"
+    return net, node, device, device_file
+
+
+def test_rules_alerts_stream_fhir_and_proofs(watch, cli, tmp_path):
+    net, node, device, device_file = watch
+    patient, weber, koch = (net.keys[n] for n in ("patient-anna", "dr-weber", "dr-koch"))
+
+    def wcli(who, *args):
+        return cli.run("wearables", *args, "--node", node.url, "--key", net.key_path(who))
+
+    r = wcli("patient-anna", "rules", "--rule", '{"id":"tachy","metric":"heart_rate","above":100,"for_s":300}',
+             "--rule", '{"id":"spo2","metric":"spo2","below":90}', "--notify", weber.public_hex)
+    assert r.returncode == 0, r.stderr
+    assert [x["id"] for x in json.loads(r.stdout)["rules"]] == ["tachy", "spo2"]
+
+    # The patient's app listens for alerts (server-sent events).
+    events = queue.Queue()
+    stream = node.api(patient).s.get(node.url + "/v1/wearables/alerts/stream", stream=True, timeout=60)
+    assert stream.status_code == 200 and stream.headers["Content-Type"].startswith("text/event-stream")
+
+    def listen():
+        try:
+            for line in stream.iter_lines(decode_unicode=True):
+                if line and line.startswith("data: "):
+                    events.put(json.loads(line[6:]))
+        except Exception:  # the test closes the stream under the reader
+            pass
+    threading.Thread(target=listen, daemon=True).start()
+
+    hr = [70, 72, 101, 104, 108, 110, 112, 115, 118, 95]
+    spo2 = [97, 96, 96, 95, 94, 93, 91, 89, 88, 92]
+    lines = ["time,metric,value"]
+    for i in range(10):
+        lines += [f"{T0 + i * MIN},heart_rate,{hr[i]}", f"{T0 + i * MIN},spo2,{spo2[i]}"]
+    f = tmp_path / "readings.csv"
+    f.write_text("\n".join(lines) + "\n")
+    r = cli.run("wearables", "send", "--device-key", device_file, "--file", f, "--node", node.url, "--key",
+                net.key_path("patient-anna"), "--wait")
+    assert r.returncode == 0, r.stderr
+    (sent,) = json.loads(r.stdout)
+    assert sent["status"] == "committed" and sent["readings"] == 20
+    assert [(a["rule"], a["at"]) for a in sent["alerts"]] == [("tachy", T0 + 7 * MIN), ("spo2", T0 + 7 * MIN)]
+
+    got = [events.get(timeout=20), events.get(timeout=20)]
+    assert sorted(a["rule"] for a in got) == ["spo2", "tachy"]
+    stream.close()
+
+    # The patient and the provider they named read the alerts; another provider does not.
+    mine = node.api(patient).get_json("/v1/wearables/alerts")["alerts"]
+    assert [a["rule"] for a in mine] == ["tachy", "spo2"] or [a["rule"] for a in mine] == ["spo2", "tachy"]
+    assert mine[0]["message"] in ("heart_rate above 100 /min for 5 min", "spo2 below 90 %")
+    named = node.api(weber).get_json(f"/v1/wearables/alerts?patient={patient.public_hex}")["alerts"]
+    assert named == mine
+    cchelpers.assert_json_error(node.api(koch).get(f"/v1/wearables/alerts?patient={patient.public_hex}"), 403)
+
+    # On chain: the anchor, never a reading.
+    dev = node.api(patient).get_json(f"/v1/modules/wearables/devices/{device.public_hex}")
+    assert dev["batches"] == 1 and dev["patient"] == patient.public_hex
+    anchors = node.api(patient).get_json(f"/v1/modules/wearables/devices/{device.public_hex}/anchors")["anchors"]
+    assert anchors[0]["count"] == 20
+    state = node.api(net.keys["auditor-vogel"]).get_json("/v1/state/wearables")
+    assert "heart_rate" not in json.dumps(state) and "118" not in json.dumps(state)
+
+    # FHIR Observations, valid R4, with the vital-signs LOINC codes.
+    bundle = node.api(weber).get_json(f"/v1/wearables/devices/{device.public_hex}/readings?seq=1&format=fhir")
+    assert bundle["total"] == 20
+    codes = {e["resource"]["code"]["coding"][0]["code"] for e in bundle["entry"]}
+    assert codes == {"8867-4", "2708-6"}
+    first = bundle["entry"][0]["resource"]
+    assert first["valueQuantity"] == {"value": 70.0, "unit": "/min", "system": "http://unitsofmeasure.org",
+                                      "code": "/min"}
+    fhircheck.assert_valid(bundle)
+
+    # One reading, proved against the anchored root by this file's own code.
+    p = node.api(patient).get_json(f"/v1/wearables/devices/{device.public_hex}/readings?seq=1&index=5")
+    assert p["reading"] == {"t": T0 + 2 * MIN, "metric": "spo2", "milli": 96000}
+    h = root_from_path(leaf(device.public_hex, T0 + 2 * MIN, "spo2", 96), 5, 20, [bytes.fromhex(x) for x in p["path"]])
+    assert h.hex() == p["root"] == anchors[0]["root"]
+
+
+def test_bad_batches_are_refused_and_change_nothing(watch, cli):
+    net, node, device, _ = watch
+    patient = net.keys["patient-anna"]
+    api = node.api(patient)
+
+    def batches():
+        return api.get_json(f"/v1/modules/wearables/devices/{device.public_hex}")["batches"]
+
+    readings = [{"t": T0 + i * MIN, "metric": "heart_rate", "value": 60 + i} for i in range(5)]
+    good = python_batch(device, 1, readings)
+    forged = json.loads(json.dumps(good))
+    forged["readings"][2]["value"] = 150
+    r = api.post_json("/v1/wearables/batches", forged)
+    cchelpers.assert_json_error(r, 400, message_contains="signature")
+    other = cchelpers.Key()
+    r = api.post_json("/v1/wearables/batches", python_batch(other, 1, readings) | {"device": device.public_hex})
+    cchelpers.assert_json_error(r, 400, message_contains="signature")
+    r = node.api(net.keys["dr-weber"]).post_json("/v1/wearables/batches", good)
+    cchelpers.assert_json_error(r, 403)
+    bad = json.loads(json.dumps(good))
+    bad["readings"][0]["metric"] = "blood_sugar"
+    cchelpers.assert_json_error(api.post_json("/v1/wearables/batches", bad), 400, message_contains="unknown metric")
+    cchelpers.assert_json_error(api.post_json("/v1/wearables/batches", {"device": device.public_hex}), 400)
+    assert batches() == 0
+    # The documented format, built in Python, is accepted.
+    r = api.post_json("/v1/wearables/batches?wait=commit", good)
+    assert r.status_code == 200 and r.json()["status"] == "committed", r.text
+    assert batches() == 1
+    # Revoked: refused.
+    r = cli.run("wearables", "revoke", device.public_hex, "--node", node.url, "--key", net.key_path("patient-anna"),
+                "--wait")
+    assert r.returncode == 0, r.stderr
+    later = [{"t": T0 + 3_600_000, "metric": "heart_rate", "value": 61}]
+    cchelpers.assert_json_error(api.post_json("/v1/wearables/batches", python_batch(device, 2, later)), 409)
+    assert batches() == 1
+
+
+@pytest.mark.parametrize("sub", ["register", "revoke", "send", "rules", "alerts", "readings", "devices"])
+def test_wearables_help(cli, sub):
+    r = cli.run("wearables", sub, "--help", timeout=30)
+    assert r.returncode == 0 and "Usage:" in r.stdout, r.stderr
