@@ -34,23 +34,7 @@ bool IsShipmentId(const std::string& s) {
 }
 
 Result<nlohmann::json> Submit(const Conn& c, const std::string& action, const nlohmann::json& payload, bool wait) {
-  CC_ASSIGN_OR_RETURN(std::string key_file, KeyFileOf(c));
-  SubmitArgs a;
-  a.node = c.node;
-  a.ca_file = c.ca_file;
-  a.key_file = key_file;
-  a.module = std::string(coldchain::kModule);
-  a.action = action;
-  a.payload = payload.dump();
-  a.wait = wait;
-  return SubmitTx(a);
-}
-
-// Prints the node's reply; 1 if the transaction committed but was rejected.
-int Reply(const Result<nlohmann::json>& r) {
-  if (!r.ok()) return Fail(r.status());
-  Print(*r);
-  return r->contains("result") && (*r)["result"]["code"] != "ok" ? 1 : 0;
+  return SubmitAction(c, coldchain::kModule, action, payload, wait);
 }
 
 // Sends `readings` as the logger's next batches (at most 10,000 each).
@@ -243,7 +227,7 @@ void AddColdchainCommands(CLI::App* app, std::string* node, std::string* ca_file
     if (!o->cases.empty()) p["cases"] = o->cases;
     auto r = Submit(conn(), "create", p, o->wait);
     if (r.ok()) (*r)["shipment"] = p["shipment"];
-    *rc = Reply(r);
+    *rc = PrintReply(r);
   });
 
   auto* send = cold->add_subcommand("send", "A logger's readings from a CSV file (time,celsius), signed by the logger");
@@ -263,7 +247,7 @@ void AddColdchainCommands(CLI::App* app, std::string* node, std::string* ca_file
   add_conn(arrive);
   shipment_arg(arrive);
   arrive->add_flag("--wait", o->wait, "Wait until the transaction is committed");
-  arrive->callback([=] { *rc = Reply(Submit(conn(), "arrive", {{"shipment", o->shipment}}, o->wait)); });
+  arrive->callback([=] { *rc = PrintReply(Submit(conn(), "arrive", {{"shipment", o->shipment}}, o->wait)); });
 
   auto* decide = cold->add_subcommand("decide", "Release or reject an arrived shipment (the receiver or a regulator)");
   add_conn(decide);
@@ -276,7 +260,7 @@ void AddColdchainCommands(CLI::App* app, std::string* node, std::string* ca_file
   decide->callback([=] {
     if (!o->release && !o->reject) return void(*rc = Fail(Status::Invalid("give --release or --reject")));
     nlohmann::json p = {{"shipment", o->shipment}, {"decision", o->release ? "release" : "reject"}, {"reason", o->reason}};
-    *rc = Reply(Submit(conn(), "decide", p, o->wait));
+    *rc = PrintReply(Submit(conn(), "decide", p, o->wait));
   });
 
   auto* show = cold->add_subcommand("show", "A shipment: loggers, excursions, MKT, assessment and decision");

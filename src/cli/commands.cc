@@ -113,13 +113,28 @@ Result<nlohmann::json> SubmitTx(const SubmitArgs& a) {
                   : client.Post(path, tx->ToJson().dump(), "application/json");
 }
 
-int TxSubmit(const SubmitArgs& a) {
-  auto r = SubmitTx(a);
+int PrintReply(const Result<nlohmann::json>& r) {
   if (!r.ok()) return Fail(r.status());
   Print(*r);
   if (r->contains("result") && (*r)["result"]["code"] != "ok") return 1;  // committed, but rejected
   return 0;
 }
+
+Result<nlohmann::json> SubmitAction(const Conn& c, std::string_view module, std::string_view action,
+                                    const nlohmann::json& payload, bool wait) {
+  CC_ASSIGN_OR_RETURN(std::string key_file, KeyFileOf(c));
+  SubmitArgs a;
+  a.node = c.node;
+  a.ca_file = c.ca_file;
+  a.key_file = key_file;
+  a.module = std::string(module);
+  a.action = std::string(action);
+  a.payload = payload.dump();
+  a.wait = wait;
+  return SubmitTx(a);
+}
+
+int TxSubmit(const SubmitArgs& a) { return PrintReply(SubmitTx(a)); }
 
 int TxGet(const Conn& conn, const std::string& id) {
   if (!TxId::FromHex(id)) return Fail(Status::Invalid("transaction id must be 64 hex digits"));

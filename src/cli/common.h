@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/client.h"
@@ -28,6 +29,12 @@ Result<std::string> KeyFileOf(const Conn& conn);
 // node's reply ({id, status}, and its result once committed with a.wait).
 // A transaction that commits but is rejected is a reply, not an error.
 Result<nlohmann::json> SubmitTx(const SubmitArgs& a);
+// SubmitTx of `module`'s `action` with the connection's key file.
+Result<nlohmann::json> SubmitAction(const Conn& c, std::string_view module, std::string_view action,
+                                    const nlohmann::json& payload, bool wait);
+// Prints a submission's reply; the exit code: 0, or 1 if it failed or
+// committed rejected (the reply, with the reason, is printed then too).
+int PrintReply(const Result<nlohmann::json>& reply);
 // Checks an inclusion proof offline (ledger/proof.h). The block's proposer
 // must be a node of the genesis file `genesis` (whose chain id the proof
 // must also carry) or one of `proposers` (hex keys); with neither, the

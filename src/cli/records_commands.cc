@@ -31,17 +31,7 @@ bool IsText(const std::string& s) {
 
 // Signs and submits a records transaction with the connection's key.
 int SubmitRecordsTx(const Conn& c, const std::string& action, const nlohmann::json& payload, bool wait) {
-  auto key_file = KeyFileOf(c);
-  if (!key_file.ok()) return Fail(key_file.status());
-  SubmitArgs a;
-  a.node = c.node;
-  a.ca_file = c.ca_file;
-  a.key_file = *key_file;
-  a.module = "records";
-  a.action = action;
-  a.payload = payload.dump();
-  a.wait = wait;
-  return TxSubmit(a);
+  return PrintReply(SubmitAction(c, "records", action, payload, wait));
 }
 
 int Publish(const Conn& c, const Opts& o) {

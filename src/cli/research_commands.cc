@@ -73,16 +73,7 @@ Status AddOutcomes(const Opts& o, nlohmann::json* p) {
 
 Result<nlohmann::json> Submit(const Conn& c, const std::string& action,
                               const nlohmann::json& payload, bool wait) {
-  CC_ASSIGN_OR_RETURN(std::string key_file, KeyFileOf(c));
-  SubmitArgs a;
-  a.node = c.node;
-  a.ca_file = c.ca_file;
-  a.key_file = key_file;
-  a.module = std::string(research::kModule);
-  a.action = action;
-  a.payload = payload.dump();
-  a.wait = wait;
-  return SubmitTx(a);
+  return SubmitAction(c, research::kModule, action, payload, wait);
 }
 
 // Prints the node's reply with `extra` fields; 1 if the transaction

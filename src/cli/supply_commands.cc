@@ -80,16 +80,7 @@ Result<std::string> IdOrNew(const std::string& flag, const std::string& id) {
 // Signs and sends one supply transaction.
 Result<nlohmann::json> Send(const Conn& c, const std::string& action, const nlohmann::json& payload,
                             bool wait) {
-  CC_ASSIGN_OR_RETURN(std::string key_file, KeyFileOf(c));
-  SubmitArgs a;
-  a.node = c.node;
-  a.ca_file = c.ca_file;
-  a.key_file = key_file;
-  a.module = std::string(supply::kModule);
-  a.action = action;
-  a.payload = payload.dump();
-  a.wait = wait;
-  return SubmitTx(a);
+  return SubmitAction(c, supply::kModule, action, payload, wait);
 }
 
 // Why a committed transaction was rejected, or empty.

@@ -113,17 +113,7 @@ void AddWearablesCommands(CLI::App* app, std::string* node, std::string* ca_file
     c->add_option("--key,-k", *key, "Your (the patient's) key file: signs (default: $CARECHAIN_KEY)");
   };
   auto submit = [=](const std::string& action, const nlohmann::json& payload) {
-    auto key_file = KeyFileOf(conn());
-    if (!key_file.ok()) return Fail(key_file.status());
-    SubmitArgs a;
-    a.node = *node;
-    a.ca_file = *ca_file;
-    a.key_file = *key_file;
-    a.module = std::string(wearables::kModule);
-    a.action = action;
-    a.payload = payload.dump();
-    a.wait = o->wait;
-    return TxSubmit(a);
+    return PrintReply(SubmitAction(conn(), wearables::kModule, action, payload, o->wait));
   };
 
   auto* reg = w->add_subcommand("register", "Register a wearable: its own key, and the custodian that keeps its data");

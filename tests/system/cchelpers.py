@@ -562,3 +562,35 @@ def ldb_delete(db, cf, key):
 
 def height_key(h):
     return h.to_bytes(8, "big")
+
+
+# The ledger's Merkle tree (docs/formats.md, crypto/merkle.h), written again
+# here so that tests check the node's proofs with code of their own.
+def merkle_leaf(data):
+    return hashlib.blake2b(b"\x00" + data, digest_size=32).digest()
+
+
+def merkle_root(leaves):
+    """The root over already-hashed leaves: an odd last node is promoted."""
+    level = list(leaves)
+    while len(level) > 1:
+        nxt = [hashlib.blake2b(b"\x01" + level[i] + level[i + 1], digest_size=32).digest()
+               for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])  # promoted, never duplicated
+        level = nxt
+    return level[0]
+
+
+def merkle_root_from_path(leaf_hash, index, count, path):
+    path = list(path)
+    h = leaf_hash
+    while count > 1:
+        if index % 2 == 1:
+            h = hashlib.blake2b(b"\x01" + path.pop(0) + h, digest_size=32).digest()
+        elif index + 1 < count:
+            h = hashlib.blake2b(b"\x01" + h + path.pop(0), digest_size=32).digest()
+        index, count = index // 2, (count + 1) // 2
+    assert not path, "the path is longer than the tree"
+    return h
+

@@ -5,7 +5,6 @@ refused, the rejected packs verify as rejected in transport; a reading is
 proved against its anchor, by the CLI and by an independent Python
 implementation of the documented leaf and tree; bad batches change nothing."""
 import copy
-import hashlib
 import json
 import math
 
@@ -63,30 +62,7 @@ def reference_mkt(celsius, dh_r=10000.0):
 # The documented leaf and tree (docs/modules/coldchain.md), written again here.
 def leaf(ship, t, centi):
     data = b"coldchain/reading" + bytes.fromhex(ship) + t.to_bytes(8, "big") + (centi & 0xFFFFFFFF).to_bytes(4, "big")
-    return hashlib.blake2b(b"\x00" + data, digest_size=32).digest()
-
-
-def merkle_root(leaves):
-    level = list(leaves)
-    while len(level) > 1:
-        nxt = [hashlib.blake2b(b"\x01" + level[i] + level[i + 1], digest_size=32).digest()
-               for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])  # promoted, never duplicated
-        level = nxt
-    return level[0]
-
-
-def root_from_path(h, index, count, path):
-    path = list(path)
-    while count > 1:
-        if index % 2 == 1:
-            h = hashlib.blake2b(b"\x01" + path.pop(0) + h, digest_size=32).digest()
-        elif index + 1 < count:
-            h = hashlib.blake2b(b"\x01" + h + path.pop(0), digest_size=32).digest()
-        index, count = index // 2, (count + 1) // 2
-    assert not path
-    return h
+    return cchelpers.merkle_leaf(data)
 
 
 def python_anchor(ship, seq, readings, low, high, dh_r=10000):
@@ -110,7 +86,7 @@ def python_anchor(ship, seq, readings, low, high, dh_r=10000):
         runs.append(cur)
     factor = lambda c: round(1e9 * math.exp(dh_r * (1 / 298.15 - 1 / (273.15 + c / 100))))
     p = {"shipment": ship, "seq": seq, "count": len(readings), "first": readings[0][0], "last": readings[-1][0],
-         "root": merkle_root([leaf(ship, t, c) for t, c in readings]).hex(),
+         "root": cchelpers.merkle_root([leaf(ship, t, c) for t, c in readings]).hex(),
          "min": min(c for _, c in readings), "max": max(c for _, c in readings),
          "arrhenius": sum(factor(c) for _, c in readings)}
     if runs:
@@ -209,7 +185,7 @@ def test_a_reading_is_proved_against_its_anchor(cold, cli, tmp_path):
         f"/v1/coldchain/shipments/{SHIP}/readings?device={logger}&seq=1&index=11")
     assert proof["reading"] == {"t": readings[11][0], "c": readings[11][1]}
     assert proof["root"] == payload["root"] and proof["count"] == 13
-    h = root_from_path(leaf(SHIP, *readings[11]), 11, 13, [bytes.fromhex(x) for x in proof["path"]])
+    h = cchelpers.merkle_root_from_path(leaf(SHIP, *readings[11]), 11, 13, [bytes.fromhex(x) for x in proof["path"]])
     assert h.hex() == payload["root"]
     assert proof["anchor"]["status"] == "committed" and proof["anchor"]["tx"]["payload"]["root"] == payload["root"]
 

@@ -4,7 +4,6 @@ anchored, the patient's early-warning rules raise alerts that the patient and
 the provider they named see (also as a server-sent-events stream), readings
 come out as FHIR Observations and prove against the anchor; bad batches are
 refused and change nothing."""
-import hashlib
 import json
 import queue
 import threading
@@ -24,34 +23,12 @@ def leaf(device_hex, t, metric, value):
     milli = round(value * 1000)
     data = (b"wearables/reading" + bytes.fromhex(device_hex) + t.to_bytes(8, "big") +
             bytes([METRICS.index(metric)]) + (milli & (2**64 - 1)).to_bytes(8, "big"))
-    return hashlib.blake2b(b"\x00" + data, digest_size=32).digest()
-
-
-def merkle_root(leaves):
-    level = list(leaves)
-    while len(level) > 1:
-        nxt = [hashlib.blake2b(b"\x01" + level[i] + level[i + 1], digest_size=32).digest()
-               for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level = nxt
-    return level[0]
-
-
-def root_from_path(h, index, count, path):
-    path = list(path)
-    while count > 1:
-        if index % 2 == 1:
-            h = hashlib.blake2b(b"\x01" + path.pop(0) + h, digest_size=32).digest()
-        elif index + 1 < count:
-            h = hashlib.blake2b(b"\x01" + h + path.pop(0), digest_size=32).digest()
-        index, count = index // 2, (count + 1) // 2
-    return h
+    return cchelpers.merkle_leaf(data)
 
 
 def python_batch(device, seq, readings):
     """A device-signed batch built from the docs, not by the project's code."""
-    root = merkle_root([leaf(device.public_hex, r["t"], r["metric"], r["value"]) for r in readings])
+    root = cchelpers.merkle_root([leaf(device.public_hex, r["t"], r["metric"], r["value"]) for r in readings])
     header = {"count": len(readings), "device": device.public_hex, "first": readings[0]["t"],
               "last": readings[-1]["t"], "root": root.hex(), "seq": seq}
     msg = b"carechain/wearables/batch/v1\n" + cchelpers.canonical_json(header)
@@ -146,7 +123,7 @@ def test_rules_alerts_stream_fhir_and_proofs(watch, cli, tmp_path):
     # One reading, proved against the anchored root by this file's own code.
     p = node.api(patient).get_json(f"/v1/wearables/devices/{device.public_hex}/readings?seq=1&index=5")
     assert p["reading"] == {"t": T0 + 2 * MIN, "metric": "spo2", "milli": 96000}
-    h = root_from_path(leaf(device.public_hex, T0 + 2 * MIN, "spo2", 96), 5, 20, [bytes.fromhex(x) for x in p["path"]])
+    h = cchelpers.merkle_root_from_path(leaf(device.public_hex, T0 + 2 * MIN, "spo2", 96), 5, 20, [bytes.fromhex(x) for x in p["path"]])
     assert h.hex() == p["root"] == anchors[0]["root"]
 
 
