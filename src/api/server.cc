@@ -1,8 +1,11 @@
 #include "api/server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 
 #include "api/http_util.h"
 #include "apps/supply/gs1.h"
@@ -14,6 +17,8 @@
 
 namespace cc::api {
 namespace {
+
+constexpr int kListenBacklog = 1024;
 
 constexpr const char* kHex64 = "([0-9a-fA-F]{64})";
 
@@ -74,6 +79,17 @@ Status Server::Start() {
   metrics_->Counter("carechain_http_requests_total", "status=\"200\"");
   metrics_->Counter("carechain_tx_admitted_total");
   metrics_->Counter("carechain_blocks_committed_total");
+  // Debian's cpp-httplib is a compiled library that listens with a backlog
+  // of 5 whatever CPPHTTPLIB_LISTEN_BACKLOG says here: with more clients
+  // connecting at once, the kernel drops SYNs and a client waits its 1 s
+  // retransmission. Keep the listening socket and listen again, deeper
+  // (Linux updates the backlog of a listening socket).
+  int listen_fd = -1;
+  http_->set_socket_options([&listen_fd](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
   if (options_.port == 0) {
     port_ = http_->bind_to_any_port(options_.host);
     if (port_ <= 0) return Status::IOError("cannot bind the API to " + options_.host);
@@ -83,6 +99,8 @@ Status Server::Start() {
     }
     port_ = options_.port;
   }
+  if (listen_fd >= 0 && ::listen(listen_fd, kListenBacklog) != 0)
+    spdlog::warn("could not deepen the API's listen backlog: {}", std::strerror(errno));
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   // httplib's stop() does nothing until the accept loop runs: wait for it, so
   // that a Stop() right after Start() cannot leave the thread in accept().

@@ -4,8 +4,10 @@ answering a valid (signed) client throughout, and its memory must stay bounded."
 import os
 import random
 import socket
+import subprocess
 import threading
 import time
+import urllib.parse
 
 import pytest
 
@@ -189,3 +191,16 @@ def test_one_address_cannot_occupy_the_whole_pool(node_factory):
     assert set(results) <= {404, 429} and results.count(404) >= 15, results  # polls ended normally
     assert api.get("/v1/info").status_code == 200
     node.stop()
+
+
+def test_the_api_listens_with_a_deep_backlog(node_factory):
+    """Debian's cpp-httplib listens with a backlog of 5; the server listens
+    again with 1024, so that many clients connecting at once are not made to
+    wait a SYN retransmission (1 s)."""
+    net = node_factory.demo("backlog")
+    node = node_factory.node(net)
+    port = urllib.parse.urlparse(node.url).port
+    out = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    state, _recv_q, send_q = out.split()[:3]
+    assert state == "LISTEN" and int(send_q) == 1024, out
+
