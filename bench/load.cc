@@ -23,6 +23,9 @@
 //   carechain_load fetch --carechain build/src/carechain --dir D
 //                        [--postgres "host=... port=... dbname=... user=..."]
 //   carechain_load fetch --node http://127.0.0.1:PORT     (a node made by init)
+//
+// The supply module (load_supply.cc, bench/supply.sh): supply-init,
+// supply-commission and supply-verify.
 #include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
@@ -100,6 +103,26 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
+double VerifyRate(int threads, double seconds) {
+  SecretKey k = SecretKey::Generate();
+  TxBody b{"x", k.public_key(), 1, "identity", "register_actor", R"({"a":1})"};
+  TxPtr tx = Transaction::Sign(b, k);
+  std::atomic<uint64_t> total{0};
+  auto end = Clk::now() + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      uint64_t n = 0;
+      while (Clk::now() < end) {
+        for (int i = 0; i < 100; ++i) n += tx->VerifySignature();
+      }
+      total += n;
+    });
+  }
+  for (auto& t : pool) t.join();
+  return static_cast<double>(total.load()) / seconds;
+}
+
 namespace {
 
 Status MakeNodeDir(const InitOptions& o) {
@@ -140,26 +163,6 @@ int Init(const InitOptions& o) {
   if (!s.ok()) { std::fprintf(stderr, "error: %s\n", s.message().c_str()); return 1; }
   std::printf("{\"dir\": \"%s\", \"actors\": %d, \"nodes\": %d}\n", o.dir.c_str(), o.actors, o.nodes);
   return 0;
-}
-
-double VerifyRate(int threads, double seconds) {
-  SecretKey k = SecretKey::Generate();
-  TxBody b{"x", k.public_key(), 1, "identity", "register_actor", R"({"a":1})"};
-  TxPtr tx = Transaction::Sign(b, k);
-  std::atomic<uint64_t> total{0};
-  auto end = Clk::now() + std::chrono::duration<double>(seconds);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      uint64_t n = 0;
-      while (Clk::now() < end) {
-        for (int i = 0; i < 100; ++i) n += tx->VerifySignature();
-      }
-      total += n;
-    });
-  }
-  for (auto& t : pool) t.join();
-  return static_cast<double>(total.load()) / seconds;
 }
 
 struct RunOptions {
@@ -1073,7 +1076,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(512, 1 << 20));
   fetch->add_option("--verify-seconds", verify_seconds,
                     "Seconds per Ed25519 verify measurement (0 = skip)");
+  auto supply = cc::bench::AddSupplyCommands(app);
+  auto coldchain = cc::bench::AddColdchainCommands(app);
   CLI11_PARSE(app, argc, argv);
+  if (auto rc = supply()) return *rc;
+  if (auto rc = coldchain()) return *rc;
   if (reads->parsed()) return cc::bench::Reads(node, path, !unsigned_reads, conns, seconds);
   if (etcd_put->parsed()) {
     put.endpoints = cc::bench::SplitList(etcd);

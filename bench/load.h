@@ -1,13 +1,16 @@
-// Shared by the load driver's two files: load.cc (one node; `run` against
-// one or several nodes) and load_cluster.cc (the 3-node etcd cluster: its
-// configuration, finding and killing the proposer, raw etcd puts).
+// Shared by the load driver's files: load.cc (one node; `run` against one or
+// several nodes), load_cluster.cc (the 3-node etcd cluster: its
+// configuration, finding and killing the proposer, raw etcd puts) and
+// load_supply.cc (the supply module: commissioning and pack verification).
 #pragma once
 
 #include <httplib.h>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -16,12 +19,20 @@
 #include "crypto/keys.h"
 #include "util/status.h"
 
+namespace CLI {
+class App;
+}
+
 namespace cc::bench {
 
 using Clk = std::chrono::steady_clock;
 
 // Actor i of init's genesis (a deterministic key: run re-derives them).
 SecretKey ActorKey(uint64_t i);
+// Ed25519 verifications per second of one transaction's signature on
+// `threads` threads over `seconds`: the machine's limit DESIGN.md §8 states
+// targets against.
+double VerifyRate(int threads, double seconds);
 // A TOML basic string.
 std::string TomlString(const std::string& v);
 // {"p50", "p90", "p99", "max"} in ms of latencies in seconds (sorts them).
@@ -95,5 +106,25 @@ struct EtcdPutOptions {
 // writers each doing one-key transactions (put if absent, as the proposer
 // writes a block) of `value_bytes`. Prints one JSON object.
 int EtcdPut(const EtcdPutOptions& o);
+
+// ---- load_supply.cc ----
+
+// The keys of supply-init's genesis, as ActorKey(i): bench-mfr's admin (a
+// chain reader) and bench-pharmacy's admin (kSupplyAdminKey + 1), the
+// manufacturers (kSupplyManufacturerKeys + i, bench-mfr) and the pharmacists
+// (kSupplyPharmacistKeys + i, bench-pharmacy).
+inline constexpr uint64_t kSupplyAdminKey = 0;
+inline constexpr uint64_t kSupplyManufacturerKeys = 1000;
+inline constexpr uint64_t kSupplyPharmacistKeys = 2000;
+
+// Adds the subcommands supply-init, supply-commission and supply-verify to
+// `app`. After parsing, the returned function runs the one parsed and
+// returns its exit status (nullopt if none of them was parsed).
+std::function<std::optional<int>()> AddSupplyCommands(CLI::App& app);
+
+// ---- load_coldchain.cc ----
+
+// coldchain-init and coldchain-ingest (loggers' reading batches), as AddSupplyCommands.
+std::function<std::optional<int>()> AddColdchainCommands(CLI::App& app);
 
 }  // namespace cc::bench

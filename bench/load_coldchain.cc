@@ -1,0 +1,209 @@
+// The cold-chain benchmark (docs/benchmarks.md, "Cold chain: readings
+// anchored"): loggers send signed batches of temperature readings to
+// POST /v1/coldchain/batches; the node checks each batch against its
+// summary, stores it off chain (SQLite) and anchors it. Reported: readings
+// anchored per second (committed), batches per second, latency per batch.
+//
+//   carechain_load coldchain-init --dir D [--loggers 8]
+//   carechain node --config D/node.toml &
+//   carechain_load coldchain-ingest --dir D --node URL [--batch 1000] [--seconds 20]
+//
+// Each logger has its own shipment and connection and sends its batches one
+// after the other (a logger's batch n+1 is numbered after batch n).
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "apps/coldchain/coldchain.h"
+#include "codec/canonical_json.h"
+#include "crypto/keyfile.h"
+#include "ledger/transaction.h"
+#include "load.h"
+#include "util/env.h"
+
+namespace cc::bench {
+namespace {
+
+constexpr uint64_t kMakerKey = 3000, kLoggerKeys = 3100;
+constexpr const char* kGtin = "09506002000006";
+
+int Fail(const std::string& what) {
+  std::fprintf(stderr, "error: %s\n", what.c_str());
+  return 1;
+}
+
+std::string ShipmentId(int logger) {
+  char b[20];
+  std::snprintf(b, sizeof b, "%016x", 0xc01d0000 + logger);
+  return b;
+}
+
+struct InitOpts {
+  std::string dir;
+  int loggers = 8;
+  int interval_ms = 20;
+  std::string log_level = "warn";
+};
+
+// A genesis with a manufacturer (prefix 9506002), a carrier with the
+// loggers, a receiver; the node at the carrier keeps the batches.
+int ColdInit(const InitOpts& o) {
+  crypto::Init();
+  std::filesystem::create_directories(o.dir + "/keys");
+  SecretKey node = SecretKey::Generate();
+  Status s = WriteKeyFile(o.dir + "/keys/node.key", node, true);
+  nlohmann::json actors = nlohmann::json::array();
+  actors.push_back({{"key", ActorKey(kMakerKey).public_key().hex()}, {"org", "bench-mfr"}, {"role", "manufacturer"}});
+  for (int i = 0; i < o.loggers; ++i)
+    actors.push_back({{"key", ActorKey(kLoggerKeys + i).public_key().hex()}, {"org", "bench-carrier"}, {"role", "device"}});
+  auto org = [](const char* id, uint64_t admin) {
+    return nlohmann::json{{"id", id}, {"name", id}, {"admins", {ActorKey(admin).public_key().hex()}},
+                          {"nodes", nlohmann::json::array()}};
+  };
+  nlohmann::json orgs = {org("bench-carrier", 3002), org("bench-mfr", 3003), org("bench-recv", 3004)};
+  orgs[0]["nodes"] = {node.public_key().hex()};
+  orgs[1]["gs1_prefixes"] = {"9506002"};
+  nlohmann::json genesis = {{"chain_id", "carechain-coldchain-load"},
+                            {"time_ms", Clock::System()->NowMs()},
+                            {"params", {{"max_tx_bytes", 65536}, {"max_block_txs", 50000}}},
+                            {"orgs", orgs},
+                            {"actors", actors}};
+  if (s.ok()) s = WriteFileAtomic(o.dir + "/genesis.json", genesis.dump(1), 0644, true);
+  const std::string toml =
+      "[node]\ndata_dir = \"node-data\"\nkey_file = \"keys/node.key\"\ngenesis = \"genesis.json\"\n"
+      "[api]\nhost = \"127.0.0.1\"\nport = 0\nthreads = 32\nmax_body_bytes = 16777216\n"
+      "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\nmax_concurrent_requests_per_address = 1024\n"
+      "[ordering]\nbackend = \"solo\"\nmax_block_txs = 5000\nblock_interval_ms = " + std::to_string(o.interval_ms) +
+      "\n[log]\nlevel = " + TomlString(o.log_level) + "\n[offchain]\nengine = \"sqlite\"\n";
+  if (s.ok()) s = WriteFileAtomic(o.dir + "/node.toml", toml, 0644, true);
+  if (s.ok()) s = WriteFileAtomic(o.dir + "/coldchain.json", nlohmann::json{{"loggers", o.loggers}}.dump(), 0644, true);
+  if (!s.ok()) return Fail(s.ToString());
+  std::printf("%s\n", nlohmann::json{{"dir", o.dir}, {"loggers", o.loggers}}.dump().c_str());
+  return 0;
+}
+
+struct IngestOpts {
+  std::string dir, node;
+  size_t batch = 1000;
+  double seconds = 20;
+};
+
+// One transaction of `key`, committed (?wait=commit); the reply.
+Result<nlohmann::json> Commit(httplib::Client& c, const SecretKey& key, uint64_t nonce, const std::string& module,
+                              const std::string& action, const nlohmann::json& payload) {
+  TxBody b{"carechain-coldchain-load", key.public_key(), nonce, module, action, *codec::ToCanonicalJson(payload)};
+  const std::string body = Transaction::Sign(std::move(b), key)->ToJson().dump();
+  const std::string target = "/v1/transactions?wait=commit";
+  auto r = c.Post(target, Signed(key, "POST", target, body), body, "application/json");
+  if (!r || r->status != 200) return Status::Internal("commit " + action + ": " + (r ? r->body : "no reply"));
+  auto j = nlohmann::json::parse(r->body);
+  if (j["result"]["code"] != "ok") return Status::Internal(action + ": " + j.dump());
+  return j;
+}
+
+int ColdIngest(const IngestOpts& o) {
+  crypto::Init();
+  auto text = ReadFile(o.dir + "/coldchain.json");
+  if (!text.ok()) return Fail(text.status().ToString());
+  const int loggers = nlohmann::json::parse(*text)["loggers"];
+  if (o.batch < 1 || o.batch > coldchain::kMaxReadingsPerBatch) return Fail("--batch: 1 to 10000 readings");
+  // The shipments: one pack each, one logger each, 2..8 °C.
+  httplib::Client setup(o.node);
+  const SecretKey maker = ActorKey(kMakerKey);
+  nlohmann::json packs = nlohmann::json::array();
+  for (int i = 0; i < loggers; ++i)
+    packs.push_back({{"gtin", kGtin}, {"serial", "S" + std::to_string(i)}, {"batch", "B1"}, {"expiry", "301231"}});
+  uint64_t nonce = 1;
+  if (auto r = Commit(setup, maker, nonce++, "supply", "commission", {{"packs", packs}}); !r.ok())
+    return Fail(r.status().ToString());
+  for (int i = 0; i < loggers; ++i) {
+    nlohmann::json ship = {{"shipment", ShipmentId(i)}, {"carrier", "bench-carrier"}, {"to", "bench-recv"},
+                           {"route", "bench"}, {"packs", {{{"gtin", kGtin}, {"serial", "S" + std::to_string(i)}}}},
+                           {"devices", {ActorKey(kLoggerKeys + i).public_key().hex()}},
+                           {"low", 200}, {"high", 800}, {"max_excursion_s", 3600}};
+    if (auto r = Commit(setup, maker, nonce++, "coldchain", "create", ship); !r.ok()) return Fail(r.status().ToString());
+  }
+
+  std::atomic<uint64_t> readings{0}, batches{0}, errors{0};
+  std::vector<double> latencies;
+  std::mutex lat_mu;
+  const auto start = Clk::now();
+  const auto end = start + std::chrono::duration<double>(o.seconds);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < loggers; ++i) {
+    pool.emplace_back([&, i] {
+      httplib::Client c(o.node);
+      c.set_keep_alive(true);
+      c.set_read_timeout(60, 0);
+      const SecretKey key = ActorKey(kLoggerKeys + i);
+      const std::string id = ShipmentId(i);
+      uint64_t t = 1'790'000'000'000ull, n = 1;
+      std::vector<double> mine;
+      for (uint64_t seq = 1; Clk::now() < end; ++seq) {
+        std::vector<coldchain::Reading> r;
+        nlohmann::json list = nlohmann::json::array();
+        for (size_t k = 0; k < o.batch; ++k, t += 60'000) {
+          const int32_t c_ = 300 + static_cast<int32_t>((t / 60'000 + i) % 400);  // 3.00..6.99 °C
+          r.push_back({t, c_});
+          list.push_back({{"t", t}, {"c", c_}});
+        }
+        auto s = coldchain::Summarize(id, r, 200, 800, coldchain::kDefaultDhR);
+        TxBody b{"carechain-coldchain-load", key.public_key(), n++, "coldchain", "anchor",
+                 *codec::ToCanonicalJson(coldchain::AnchorPayload(id, seq, *s))};
+        const std::string body =
+            nlohmann::json{{"tx", Transaction::Sign(std::move(b), key)->ToJson()}, {"readings", list}}.dump();
+        const std::string target = "/v1/coldchain/batches?wait=commit";
+        const auto t0 = Clk::now();
+        auto res = c.Post(target, Signed(key, "POST", target, body), body, "application/json");
+        if (!res || res->status != 200 || nlohmann::json::parse(res->body)["result"]["code"] != "ok") {
+          if (errors++ < 3) std::fprintf(stderr, "batch failed: %s\n", res ? res->body.c_str() : "no reply");
+          break;
+        }
+        mine.push_back(std::chrono::duration<double>(Clk::now() - t0).count());
+        readings += o.batch;
+        ++batches;
+      }
+      std::lock_guard<std::mutex> lock(lat_mu);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& th : pool) th.join();
+  const double secs = std::chrono::duration<double>(Clk::now() - start).count();
+  nlohmann::json out = {{"loggers", loggers},
+                        {"readings_per_batch", o.batch},
+                        {"seconds", secs},
+                        {"batches", batches.load()},
+                        {"readings", readings.load()},
+                        {"readings_per_s", static_cast<double>(readings.load()) / secs},
+                        {"batches_per_s", static_cast<double>(batches.load()) / secs},
+                        {"commit_latency_ms_per_batch", LatencyMs(&latencies)},
+                        {"errors", errors.load()}};
+  std::printf("%s\n", out.dump(1).c_str());
+  return errors.load() == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+std::function<std::optional<int>()> AddColdchainCommands(CLI::App& app) {
+  auto init_o = std::make_shared<InitOpts>();
+  auto ingest_o = std::make_shared<IngestOpts>();
+  auto* init = app.add_subcommand("coldchain-init", "Create a node folder for the cold-chain benchmark");
+  init->add_option("--dir", init_o->dir)->required();
+  init->add_option("--loggers", init_o->loggers, "Loggers (one shipment and connection each)")->check(CLI::Range(1, 256));
+  init->add_option("--interval-ms", init_o->interval_ms, "Block interval of the node");
+  init->add_option("--log-level", init_o->log_level, "The node's log level");
+  auto* ingest = app.add_subcommand("coldchain-ingest", "Send signed reading batches; report readings anchored per second");
+  ingest->add_option("--dir", ingest_o->dir, "The folder of coldchain-init")->required();
+  ingest->add_option("--node", ingest_o->node, "API URL")->required();
+  ingest->add_option("--batch", ingest_o->batch, "Readings per batch (1..10000)");
+  ingest->add_option("--seconds", ingest_o->seconds);
+  return [init_o, ingest_o, init, ingest]() -> std::optional<int> {
+    if (init->parsed()) return ColdInit(*init_o);
+    if (ingest->parsed()) return ColdIngest(*ingest_o);
+    return std::nullopt;
+  };
+}
+
+}  // namespace cc::bench
