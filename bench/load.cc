@@ -1078,9 +1078,11 @@ int main(int argc, char** argv) {
                     "Seconds per Ed25519 verify measurement (0 = skip)");
   auto supply = cc::bench::AddSupplyCommands(app);
   auto coldchain = cc::bench::AddColdchainCommands(app);
+  auto wearables = cc::bench::AddWearablesCommands(app);
   CLI11_PARSE(app, argc, argv);
   if (auto rc = supply()) return *rc;
   if (auto rc = coldchain()) return *rc;
+  if (auto rc = wearables()) return *rc;
   if (reads->parsed()) return cc::bench::Reads(node, path, !unsigned_reads, conns, seconds);
   if (etcd_put->parsed()) {
     put.endpoints = cc::bench::SplitList(etcd);

@@ -127,4 +127,9 @@ std::function<std::optional<int>()> AddSupplyCommands(CLI::App& app);
 // coldchain-init and coldchain-ingest (loggers' reading batches), as AddSupplyCommands.
 std::function<std::optional<int>()> AddColdchainCommands(CLI::App& app);
 
+// ---- load_wearables.cc ----
+
+// wearables-init and wearables-ingest (device-signed batches at the custodian).
+std::function<std::optional<int>()> AddWearablesCommands(CLI::App& app);
+
 }  // namespace cc::bench
