@@ -103,6 +103,25 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
+int Fail(const std::string& what) {
+  std::fprintf(stderr, "error: %s\n", what.c_str());
+  return 1;
+}
+
+Status WriteSoloNodeDir(const std::string& dir, const SecretKey& node, const nlohmann::json& genesis,
+                        int interval_ms, const std::string& log_level) {
+  std::filesystem::create_directories(dir + "/keys");
+  CC_RETURN_IF_ERROR(WriteKeyFile(dir + "/keys/node.key", node, true));
+  CC_RETURN_IF_ERROR(WriteFileAtomic(dir + "/genesis.json", genesis.dump(1), 0644, true));
+  const std::string toml =
+      "[node]\ndata_dir = \"node-data\"\nkey_file = \"keys/node.key\"\ngenesis = \"genesis.json\"\n"
+      "[api]\nhost = \"127.0.0.1\"\nport = 0\nthreads = 32\nmax_body_bytes = 16777216\n"
+      "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\nmax_concurrent_requests_per_address = 1024\n"
+      "[ordering]\nbackend = \"solo\"\nmax_block_txs = 5000\nblock_interval_ms = " + std::to_string(interval_ms) +
+      "\n[log]\nlevel = " + TomlString(log_level) + "\n[offchain]\nengine = \"sqlite\"\n";
+  return WriteFileAtomic(dir + "/node.toml", toml, 0644, true);
+}
+
 double VerifyRate(int threads, double seconds) {
   SecretKey k = SecretKey::Generate();
   TxBody b{"x", k.public_key(), 1, "identity", "register_actor", R"({"a":1})"};

@@ -40,6 +40,14 @@ nlohmann::json LatencyMs(std::vector<double>* seconds);
 // RFC 9421 headers for one request (every API request is signed).
 httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& target,
                         const std::string& body = "");
+// Prints "error: <what>" on stderr; returns the exit status 1.
+int Fail(const std::string& what);
+// A folder for one solo node on 127.0.0.1: keys/node.key (`node`),
+// genesis.json and node.toml with the per-key and per-address limits off
+// (the driver is one address with few keys), 16 MiB bodies, the block
+// interval, the log level and a SQLite off-chain store.
+Status WriteSoloNodeDir(const std::string& dir, const SecretKey& node, const nlohmann::json& genesis,
+                        int interval_ms, const std::string& log_level);
 // "a,b,c" -> {"a", "b", "c"} (empty parts dropped).
 std::vector<std::string> SplitList(const std::string& s);
 

@@ -29,11 +29,6 @@ namespace {
 constexpr uint64_t kMakerKey = 3000, kLoggerKeys = 3100;
 constexpr const char* kGtin = "09506002000006";
 
-int Fail(const std::string& what) {
-  std::fprintf(stderr, "error: %s\n", what.c_str());
-  return 1;
-}
-
 std::string ShipmentId(int logger) {
   char b[20];
   std::snprintf(b, sizeof b, "%016x", 0xc01d0000 + logger);
@@ -51,9 +46,7 @@ struct InitOpts {
 // loggers, a receiver; the node at the carrier keeps the batches.
 int ColdInit(const InitOpts& o) {
   crypto::Init();
-  std::filesystem::create_directories(o.dir + "/keys");
   SecretKey node = SecretKey::Generate();
-  Status s = WriteKeyFile(o.dir + "/keys/node.key", node, true);
   nlohmann::json actors = nlohmann::json::array();
   actors.push_back({{"key", ActorKey(kMakerKey).public_key().hex()}, {"org", "bench-mfr"}, {"role", "manufacturer"}});
   for (int i = 0; i < o.loggers; ++i)
@@ -70,14 +63,7 @@ int ColdInit(const InitOpts& o) {
                             {"params", {{"max_tx_bytes", 65536}, {"max_block_txs", 50000}}},
                             {"orgs", orgs},
                             {"actors", actors}};
-  if (s.ok()) s = WriteFileAtomic(o.dir + "/genesis.json", genesis.dump(1), 0644, true);
-  const std::string toml =
-      "[node]\ndata_dir = \"node-data\"\nkey_file = \"keys/node.key\"\ngenesis = \"genesis.json\"\n"
-      "[api]\nhost = \"127.0.0.1\"\nport = 0\nthreads = 32\nmax_body_bytes = 16777216\n"
-      "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\nmax_concurrent_requests_per_address = 1024\n"
-      "[ordering]\nbackend = \"solo\"\nmax_block_txs = 5000\nblock_interval_ms = " + std::to_string(o.interval_ms) +
-      "\n[log]\nlevel = " + TomlString(o.log_level) + "\n[offchain]\nengine = \"sqlite\"\n";
-  if (s.ok()) s = WriteFileAtomic(o.dir + "/node.toml", toml, 0644, true);
+  Status s = WriteSoloNodeDir(o.dir, node, genesis, o.interval_ms, o.log_level);
   if (s.ok()) s = WriteFileAtomic(o.dir + "/coldchain.json", nlohmann::json{{"loggers", o.loggers}}.dump(), 0644, true);
   if (!s.ok()) return Fail(s.ToString());
   std::printf("%s\n", nlohmann::json{{"dir", o.dir}, {"loggers", o.loggers}}.dump().c_str());

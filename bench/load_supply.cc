@@ -61,12 +61,6 @@ enum Verdict : uint8_t {
   kUnknownSerial
 };
 
-// Prints the error; returns the exit status 1.
-int Fail(const std::string& what) {
-  std::fprintf(stderr, "error: %s\n", what.c_str());
-  return 1;
-}
-
 // ---- the layout ----
 
 struct Layout {

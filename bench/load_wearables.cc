@@ -32,11 +32,6 @@ constexpr uint64_t kPatientKeys = 4000, kDeviceKeys = 4500;
 constexpr const char* kChain = "carechain-wearables-load";
 constexpr const char* kCustodian = "bench-clinic";
 
-int Fail(const std::string& what) {
-  std::fprintf(stderr, "error: %s\n", what.c_str());
-  return 1;
-}
-
 struct InitOpts {
   std::string dir;
   int patients = 8;
@@ -46,9 +41,7 @@ struct InitOpts {
 
 int WearInit(const InitOpts& o) {
   crypto::Init();
-  std::filesystem::create_directories(o.dir + "/keys");
   SecretKey node = SecretKey::Generate();
-  Status s = WriteKeyFile(o.dir + "/keys/node.key", node, true);
   nlohmann::json actors = nlohmann::json::array();
   for (int i = 0; i < o.patients; ++i)
     actors.push_back({{"key", ActorKey(kPatientKeys + i).public_key().hex()}, {"org", kCustodian}, {"role", "patient"}});
@@ -59,14 +52,7 @@ int WearInit(const InitOpts& o) {
       {"orgs", {{{"id", kCustodian}, {"name", kCustodian}, {"admins", {ActorKey(4999).public_key().hex()}},
                  {"nodes", {node.public_key().hex()}}}}},
       {"actors", actors}};
-  if (s.ok()) s = WriteFileAtomic(o.dir + "/genesis.json", genesis.dump(1), 0644, true);
-  const std::string toml =
-      "[node]\ndata_dir = \"node-data\"\nkey_file = \"keys/node.key\"\ngenesis = \"genesis.json\"\n"
-      "[api]\nhost = \"127.0.0.1\"\nport = 0\nthreads = 32\nmax_body_bytes = 16777216\n"
-      "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\nmax_concurrent_requests_per_address = 1024\n"
-      "[ordering]\nbackend = \"solo\"\nmax_block_txs = 5000\nblock_interval_ms = " + std::to_string(o.interval_ms) +
-      "\n[log]\nlevel = " + TomlString(o.log_level) + "\n[offchain]\nengine = \"sqlite\"\n";
-  if (s.ok()) s = WriteFileAtomic(o.dir + "/node.toml", toml, 0644, true);
+  Status s = WriteSoloNodeDir(o.dir, node, genesis, o.interval_ms, o.log_level);
   if (s.ok()) s = WriteFileAtomic(o.dir + "/wearables.json", nlohmann::json{{"patients", o.patients}}.dump(), 0644, true);
   if (!s.ok()) return Fail(s.ToString());
   std::printf("%s\n", nlohmann::json{{"dir", o.dir}, {"patients", o.patients}}.dump().c_str());
