@@ -102,10 +102,6 @@ void Server::StreamWearableAlerts(const httplib::Request& req, httplib::Response
   if (!wearables_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
   auto patient = WearablePatient(req, caller);
   if (!Refuse(res, patient.status(), "policy")) return;
-  if (++streams_ > kMaxStreams) {
-    --streams_;
-    return ReplyError(res, 503, "busy", "too many alert streams are open on this node; poll /v1/wearables/alerts");
-  }
   // Start after the newest alert there is now.
   std::string after;
   for (;;) {
@@ -113,6 +109,10 @@ void Server::StreamWearableAlerts(const httplib::Request& req, httplib::Response
     if (!page.ok()) return ReplyError(res, page.status());
     if (page->contains("last")) after = (*page)["last"];
     if (!page->contains("next_after")) break;
+  }
+  if (++streams_ > kMaxStreams) {
+    --streams_;
+    return ReplyError(res, 503, "busy", "too many alert streams are open on this node; poll /v1/wearables/alerts");
   }
   auto seen = std::make_shared<uint64_t>(wearables_->WaitForAlerts(patient->hex(), UINT64_MAX, 0));
   auto cursor = std::make_shared<std::string>(after);
