@@ -3,8 +3,6 @@
 // (docs/api.md, "Cold chain").
 #include <spdlog/spdlog.h>
 
-#include <cinttypes>
-#include <cstdio>
 
 #include "api/http_util.h"
 #include "api/server.h"
@@ -20,9 +18,8 @@ constexpr const char* kShipmentId = "([0-9a-f]{16})";
 // number and root, so a batch that never made it on chain cannot shadow the
 // one that did.
 std::string BatchKey(std::string_view ship, std::string_view device, uint64_t seq, std::string_view root) {
-  char s[24];
-  std::snprintf(s, sizeof s, "%08" PRIu64, seq);
-  return "coldchain/" + std::string(ship) + "/" + std::string(device) + "/" + s + "/" + std::string(root);
+  return "coldchain/" + std::string(ship) + "/" + std::string(device) + "/" + ZeroPadded(seq, 8) + "/" +
+         std::string(root);
 }
 
 Result<std::vector<coldchain::Reading>> ParseReadings(const nlohmann::json& list) {

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cinttypes>
 #include <cmath>
-#include <cstdio>
 
 #include "apps/identity/identity.h"
 #include "crypto/merkle.h"
@@ -15,13 +13,8 @@ namespace {
 constexpr size_t kMaxRules = 32;
 constexpr size_t kMaxNotify = 4;
 
-std::string Pad(uint64_t n, int width) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%0*" PRIu64, width, n);
-  return buf;
-}
 std::string BatchPrefix(const std::string& device, uint64_t seq) {
-  return "wearables/batch/" + device + "/" + Pad(seq, 8) + "/";
+  return "wearables/batch/" + device + "/" + ZeroPadded(seq, 8) + "/";
 }
 std::string AlertPrefix(const std::string& patient) { return "wearables/alert/" + patient + "/"; }
 
@@ -152,7 +145,7 @@ Result<IngestedBatch> WearableCustodian::Ingest(const PublicKey& caller, const n
     for (const auto& a : out.alerts) {
       nlohmann::json j = a.ToJson();
       j["device"] = device->hex();
-      Status s = WriteSealed(AlertPrefix(patient) + Pad(a.at, 16) + "/" + a.rule, patient, j);
+      Status s = WriteSealed(AlertPrefix(patient) + ZeroPadded(a.at, 16) + "/" + a.rule, patient, j);
       if (!s.ok() && s.code() != Code::kAlreadyExists) return s;
     }
   }

@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cinttypes>
-#include <cstdio>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -13,12 +11,6 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-std::string Pad(uint64_t h) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%020" PRIu64, h);
-  return buf;
-}
 
 // The height in a key P"blocks/"%020d or P"checkpoints/"%020d"/...".
 std::optional<uint64_t> HeightAt(std::string_view key, size_t pos) {
@@ -46,9 +38,9 @@ EtcdOrderer::EtcdOrderer(Chain* chain, SecretKey node_key, EtcdOrdererOptions op
 
 EtcdOrderer::~EtcdOrderer() { Stop(); }
 
-std::string EtcdOrderer::BlockKey(uint64_t height) const { return prefix_ + "blocks/" + Pad(height); }
+std::string EtcdOrderer::BlockKey(uint64_t height) const { return prefix_ + "blocks/" + ZeroPadded(height, 20); }
 std::string EtcdOrderer::CheckpointPrefix(uint64_t height) const {
-  return prefix_ + "checkpoints/" + Pad(height) + "/";
+  return prefix_ + "checkpoints/" + ZeroPadded(height, 20) + "/";
 }
 
 Status EtcdOrderer::Start() {

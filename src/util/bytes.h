@@ -28,4 +28,8 @@ std::optional<Bytes> FromHex(std::string_view hex);
 void AppendBigEndian64(std::string* out, uint64_t v);
 uint64_t ReadBigEndian64(const uint8_t* p);
 
+// `n` in decimal, zero-padded to `width` digits (wider numbers are not
+// cut), so that keys sort by number: ZeroPadded(42, 6) == "000042".
+std::string ZeroPadded(uint64_t n, int width);
+
 }  // namespace cc

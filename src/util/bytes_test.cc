@@ -87,5 +87,13 @@ TEST(Status, CodesAndMessages) {
   EXPECT_EQ(e.status().code(), Code::kNotFound);
 }
 
+TEST(Bytes, ZeroPaddedSortsByNumber) {
+  EXPECT_EQ(ZeroPadded(42, 6), "000042");
+  EXPECT_EQ(ZeroPadded(0, 3), "000");
+  EXPECT_EQ(ZeroPadded(1234567, 4), "1234567");  // wider: not cut
+  EXPECT_EQ(ZeroPadded(UINT64_MAX, 20), "18446744073709551615");
+  EXPECT_LT(ZeroPadded(9, 8), ZeroPadded(10, 8));
+}
+
 }  // namespace
 }  // namespace cc

@@ -1,8 +1,6 @@
 #include "apps/coldchain/coldchain.h"
 
-#include <cinttypes>
 #include <cmath>
-#include <cstdio>
 
 #include "apps/identity/identity.h"
 #include "apps/supply/gs1.h"
@@ -21,11 +19,6 @@ constexpr std::string_view kRejected = "coldchain/rejected/";  // <gtin>/<serial
 constexpr double kRefKelvin = 298.15;
 constexpr double kZeroCelsius = 273.15;
 
-std::string Pad(uint64_t n, int width) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%0*" PRIu64, width, n);
-  return buf;
-}
 std::string PackTail(std::string_view gtin, std::string_view serial) {
   return std::string(gtin) + "/" + ToHex(AsBytes(serial));
 }
@@ -33,10 +26,10 @@ std::string LoggerKey(std::string_view ship, std::string_view dev) {
   return std::string(kLogger) + std::string(ship) + "/" + std::string(dev);
 }
 std::string ExcursionKey(std::string_view ship, std::string_view dev, uint64_t n) {
-  return std::string(kExcursion) + std::string(ship) + "/" + std::string(dev) + "/" + Pad(n, 6);
+  return std::string(kExcursion) + std::string(ship) + "/" + std::string(dev) + "/" + ZeroPadded(n, 6);
 }
 std::string AnchorKey(std::string_view ship, std::string_view dev, uint64_t seq) {
-  return std::string(kAnchor) + std::string(ship) + "/" + std::string(dev) + "/" + Pad(seq, 8);
+  return std::string(kAnchor) + std::string(ship) + "/" + std::string(dev) + "/" + ZeroPadded(seq, 8);
 }
 void WriteJson(Overlay& state, const std::string& key, const nlohmann::json& j) { state.Put(key, j.dump()); }
 
@@ -146,7 +139,7 @@ Hash256 ReadingLeaf(const std::string& shipment_hex, const Reading& r) {
   std::string data = "coldchain/reading";
   auto id = FromHex(shipment_hex);
   data.append(id ? std::string(id->begin(), id->end()) : shipment_hex);
-  for (int i = 7; i >= 0; --i) data.push_back(static_cast<char>((r.t >> (8 * i)) & 0xff));
+  AppendBigEndian64(&data, r.t);
   const auto c = static_cast<uint32_t>(r.c);
   for (int i = 3; i >= 0; --i) data.push_back(static_cast<char>((c >> (8 * i)) & 0xff));
   return merkle::LeafHash(AsBytes(data));

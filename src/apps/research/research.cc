@@ -1,8 +1,6 @@
 #include "apps/research/research.h"
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 
 #include "apps/identity/identity.h"
 #include "crypto/hash.h"
@@ -17,17 +15,12 @@ constexpr std::string_view kResult = "research/result/";      // <id>/<seq>: com
 constexpr std::string_view kProtocol = "research/protocol/";  // <hash>/<rank>: priority claims
 constexpr std::string_view kByOrg = "research/org/";          // <org>/<id>: ""
 
-std::string Pad(uint64_t n, int width) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%0*" PRIu64, width, n);
-  return buf;
-}
 std::string StudyKey(std::string_view id) { return std::string(kStudy) + std::string(id); }
 std::string VersionKey(std::string_view id, uint64_t v) {
-  return std::string(kVersion) + std::string(id) + "/" + Pad(v, 4);
+  return std::string(kVersion) + std::string(id) + "/" + ZeroPadded(v, 4);
 }
 std::string ResultKey(std::string_view id, uint64_t seq) {
-  return std::string(kResult) + std::string(id) + "/" + Pad(seq, 4);
+  return std::string(kResult) + std::string(id) + "/" + ZeroPadded(seq, 4);
 }
 void WriteJson(Overlay& state, const std::string& key, const nlohmann::json& j) {
   state.Put(key, j.dump());
@@ -58,7 +51,7 @@ nlohmann::json Claim(Overlay& state, const std::string& hash, const std::string&
   if (own == 0) {
     own = ++n;
     claim["study"] = study;
-    WriteJson(state, prefix + Pad(own, 6), claim);
+    WriteJson(state, prefix + ZeroPadded(own, 6), claim);
   }
   if (own == 1) return {{"first", true}, {"rank", 1}};
   return {{"first", false},

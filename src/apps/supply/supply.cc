@@ -1,8 +1,6 @@
 #include "apps/supply/supply.h"
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 
 #include "apps/coldchain/coldchain.h"
 #include "apps/identity/identity.h"
@@ -29,11 +27,6 @@ std::string PackKey(std::string_view gtin, std::string_view serial) {
 std::string EventPrefix(std::string_view gtin, std::string_view serial) {
   return "supply/event/" + PackId(gtin, serial) + "/";
 }
-std::string Pad(uint64_t n, int width) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%0*" PRIu64, width, n);
-  return buf;
-}
 
 void WriteJson(Overlay& state, const std::string& key, const nlohmann::json& j) { state.Put(key, j.dump()); }
 
@@ -54,7 +47,7 @@ void AddEvent(Overlay& state, nlohmann::json& pack, nlohmann::json event, const 
   event["at"] = ctx.time_ms;
   event["height"] = ctx.height;
   event["actor"] = ctx.tx.body().actor.hex();
-  WriteJson(state, EventPrefix(pack["gtin"].get<std::string>(), pack["serial"].get<std::string>()) + Pad(n, 8), event);
+  WriteJson(state, EventPrefix(pack["gtin"].get<std::string>(), pack["serial"].get<std::string>()) + ZeroPadded(n, 8), event);
   pack["events"] = n + 1;
 }
 
@@ -74,8 +67,8 @@ TxResult Alarm(Overlay& state, const TxContext& ctx, const nlohmann::json& pack,
   nlohmann::json a = {{"gtin", pack["gtin"]}, {"serial", pack["serial"]}, {"kind", kind},
                       {"presented_by", org}, {"owner", pack.value("owner", "")}, {"manufacturer", manufacturer},
                       {"at", ctx.time_ms}, {"height", ctx.height}, {"tx", id}};
-  WriteJson(state, std::string(kAlarm) + Pad(ctx.time_ms, 16) + "/" + id, a);
-  state.Put(std::string(kAlarmBy) + manufacturer + "/" + Pad(ctx.time_ms, 16) + "/" + id, "");
+  WriteJson(state, std::string(kAlarm) + ZeroPadded(ctx.time_ms, 16) + "/" + id, a);
+  state.Put(std::string(kAlarmBy) + manufacturer + "/" + ZeroPadded(ctx.time_ms, 16) + "/" + id, "");
   return {TxCode::kOk, "alarm: " + std::string(kind)};
 }
 

@@ -1,7 +1,5 @@
 #include "apps/wearables/wearables.h"
 
-#include <cinttypes>
-#include <cstdio>
 
 #include "apps/identity/identity.h"
 #include "codec/canonical_json.h"
@@ -15,11 +13,6 @@ constexpr std::string_view kByPatient = "wearables/patient/";  // <patient>/<dev
 constexpr std::string_view kAnchor = "wearables/anchor/";    // <device>/<seq>
 constexpr size_t kMaxDevicesPerPatient = 16;
 
-std::string Pad(uint64_t n) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%08" PRIu64, n);
-  return buf;
-}
 void WriteJson(Overlay& state, const std::string& key, const nlohmann::json& j) { state.Put(key, j.dump()); }
 PublicKey KeyField(const nlohmann::json& p, const char* name) { return *PublicKey::FromHex(p[name].get<std::string>()); }
 
@@ -29,10 +22,9 @@ Hash256 ReadingLeaf(const PublicKey& device, const Reading& r) {
   // "wearables/reading" || device (32) || t (8, BE) || metric (1) || milli (8, BE two's complement)
   std::string data = "wearables/reading";
   data.append(reinterpret_cast<const char*>(device.bytes.data()), device.bytes.size());
-  for (int i = 7; i >= 0; --i) data.push_back(static_cast<char>((r.t >> (8 * i)) & 0xff));
+  AppendBigEndian64(&data, r.t);
   data.push_back(static_cast<char>(r.metric));
-  const auto v = static_cast<uint64_t>(r.milli);
-  for (int i = 7; i >= 0; --i) data.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  AppendBigEndian64(&data, static_cast<uint64_t>(r.milli));
   return merkle::LeafHash(AsBytes(data));
 }
 
@@ -48,7 +40,7 @@ std::optional<nlohmann::json> ReadDevice(const StateReader& state, const PublicK
 }
 
 std::optional<nlohmann::json> ReadAnchor(const StateReader& state, const PublicKey& device, uint64_t seq) {
-  return ReadJsonObject(state, std::string(kAnchor) + device.hex() + "/" + Pad(seq));
+  return ReadJsonObject(state, std::string(kAnchor) + device.hex() + "/" + ZeroPadded(seq, 8));
 }
 
 WearablesModule::WearablesModule() {
@@ -141,7 +133,7 @@ TxResult WearablesModule::Anchor(const TxContext& ctx, Overlay& state) const {
   (*d)["batches"] = seq;
   (*d)["last"] = p["last"];
   WriteJson(state, std::string(kDevice) + device.hex(), *d);
-  WriteJson(state, std::string(kAnchor) + device.hex() + "/" + Pad(seq),
+  WriteJson(state, std::string(kAnchor) + device.hex() + "/" + ZeroPadded(seq, 8),
             {{"root", p["root"]}, {"count", p["count"]}, {"first", first}, {"last", p["last"]},
              {"tx", ctx.tx.id().hex()}, {"height", ctx.height}});
   return TxResult::Ok();
