@@ -122,6 +122,40 @@ Status WriteSoloNodeDir(const std::string& dir, const SecretKey& node, const nlo
   return WriteFileAtomic(dir + "/node.toml", toml, 0644, true);
 }
 
+DriveResult Drive(const std::string& node, int conns, double seconds, const std::function<DriveStep(int)>& make_step) {
+  DriveResult out;
+  std::atomic<uint64_t> steps{0}, errors{0};
+  std::mutex mu;
+  const auto start = Clk::now();
+  const auto end = start + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < conns; ++i) {
+    pool.emplace_back([&, i] {
+      httplib::Client c(node);
+      c.set_keep_alive(true);
+      c.set_read_timeout(60, 0);
+      DriveStep step = make_step(i);
+      std::vector<double> mine;
+      while (Clk::now() < end) {
+        Result<double> r = step(c);
+        if (!r.ok()) {
+          if (errors++ < 3) std::fprintf(stderr, "connection %d: %s\n", i, r.status().ToString().c_str());
+          break;
+        }
+        mine.push_back(*r);
+        ++steps;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      out.latencies.insert(out.latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& th : pool) th.join();
+  out.seconds = std::chrono::duration<double>(Clk::now() - start).count();
+  out.steps = steps.load();
+  out.errors = errors.load();
+  return out;
+}
+
 double VerifyRate(int threads, double seconds) {
   SecretKey k = SecretKey::Generate();
   TxBody b{"x", k.public_key(), 1, "identity", "register_actor", R"({"a":1})"};

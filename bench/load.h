@@ -48,6 +48,17 @@ int Fail(const std::string& what);
 // interval, the log level and a SQLite off-chain store.
 Status WriteSoloNodeDir(const std::string& dir, const SecretKey& node, const nlohmann::json& genesis,
                         int interval_ms, const std::string& log_level);
+// A closed-loop run: `conns` threads, each with its own keep-alive client
+// to `node` and its own step (`make_step(i)`), each calling its step until
+// `seconds` have passed or a step fails (the first failures are printed).
+// A step returns the seconds of the part it times (e.g. one request).
+using DriveStep = std::function<Result<double>(httplib::Client&)>;
+struct DriveResult {
+  uint64_t steps = 0, errors = 0;
+  double seconds = 0;
+  std::vector<double> latencies;  // seconds, one per successful step
+};
+DriveResult Drive(const std::string& node, int conns, double seconds, const std::function<DriveStep(int)>& make_step);
 // "a,b,c" -> {"a", "b", "c"} (empty parts dropped).
 std::vector<std::string> SplitList(const std::string& s);
 

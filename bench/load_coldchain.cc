@@ -11,10 +11,8 @@
 // Each logger has its own shipment and connection and sends its batches one
 // after the other (a logger's batch n+1 is numbered after batch n).
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 
 #include "apps/coldchain/coldchain.h"
 #include "codec/canonical_json.h"
@@ -112,62 +110,46 @@ int ColdIngest(const IngestOpts& o) {
     if (auto r = Commit(setup, maker, nonce++, "coldchain", "create", ship); !r.ok()) return Fail(r.status().ToString());
   }
 
-  std::atomic<uint64_t> readings{0}, batches{0}, errors{0};
-  std::vector<double> latencies;
-  std::mutex lat_mu;
-  const auto start = Clk::now();
-  const auto end = start + std::chrono::duration<double>(o.seconds);
-  std::vector<std::thread> pool;
-  for (int i = 0; i < loggers; ++i) {
-    pool.emplace_back([&, i] {
-      httplib::Client c(o.node);
-      c.set_keep_alive(true);
-      c.set_read_timeout(60, 0);
+  // Each logger sends its batches one after the other, each waiting for its commit.
+  DriveResult d = Drive(o.node, loggers, o.seconds, [&](int i) -> DriveStep {
+    auto seq = std::make_shared<uint64_t>(1);
+    auto t = std::make_shared<uint64_t>(1'790'000'000'000ull);
+    return [&o, i, seq, t](httplib::Client& c) -> Result<double> {
       const SecretKey key = ActorKey(kLoggerKeys + i);
       const std::string id = ShipmentId(i);
-      uint64_t t = 1'790'000'000'000ull, n = 1;
-      std::vector<double> mine;
-      for (uint64_t seq = 1; Clk::now() < end; ++seq) {
-        std::vector<coldchain::Reading> r;
-        nlohmann::json list = nlohmann::json::array();
-        for (size_t k = 0; k < o.batch; ++k, t += 60'000) {
-          const int32_t c_ = 300 + static_cast<int32_t>((t / 60'000 + i) % 400);  // 3.00..6.99 °C
-          r.push_back({t, c_});
-          list.push_back({{"t", t}, {"c", c_}});
-        }
-        auto s = coldchain::Summarize(id, r, 200, 800, coldchain::kDefaultDhR);
-        TxBody b{"carechain-coldchain-load", key.public_key(), n++, "coldchain", "anchor",
-                 *codec::ToCanonicalJson(coldchain::AnchorPayload(id, seq, *s))};
-        const std::string body =
-            nlohmann::json{{"tx", Transaction::Sign(std::move(b), key)->ToJson()}, {"readings", list}}.dump();
-        const std::string target = "/v1/coldchain/batches?wait=commit";
-        const auto t0 = Clk::now();
-        auto res = c.Post(target, Signed(key, "POST", target, body), body, "application/json");
-        if (!res || res->status != 200 || nlohmann::json::parse(res->body)["result"]["code"] != "ok") {
-          if (errors++ < 3) std::fprintf(stderr, "batch failed: %s\n", res ? res->body.c_str() : "no reply");
-          break;
-        }
-        mine.push_back(std::chrono::duration<double>(Clk::now() - t0).count());
-        readings += o.batch;
-        ++batches;
+      std::vector<coldchain::Reading> r;
+      nlohmann::json list = nlohmann::json::array();
+      for (size_t k = 0; k < o.batch; ++k, *t += 60'000) {
+        const int32_t centi = 300 + static_cast<int32_t>((*t / 60'000 + i) % 400);  // 3.00..6.99 °C
+        r.push_back({*t, centi});
+        list.push_back({{"t", *t}, {"c", centi}});
       }
-      std::lock_guard<std::mutex> lock(lat_mu);
-      latencies.insert(latencies.end(), mine.begin(), mine.end());
-    });
-  }
-  for (auto& th : pool) th.join();
-  const double secs = std::chrono::duration<double>(Clk::now() - start).count();
+      auto s = coldchain::Summarize(id, r, 200, 800, coldchain::kDefaultDhR);
+      TxBody b{"carechain-coldchain-load", key.public_key(), *seq, "coldchain", "anchor",
+               *codec::ToCanonicalJson(coldchain::AnchorPayload(id, *seq, *s))};
+      ++*seq;  // the logger's nonce and batch number go together
+      const std::string body =
+          nlohmann::json{{"tx", Transaction::Sign(std::move(b), key)->ToJson()}, {"readings", list}}.dump();
+      const std::string target = "/v1/coldchain/batches?wait=commit";
+      const auto t0 = Clk::now();
+      auto res = c.Post(target, Signed(key, "POST", target, body), body, "application/json");
+      if (!res || res->status != 200 || nlohmann::json::parse(res->body)["result"]["code"] != "ok")
+        return Status::Internal("batch failed: " + (res ? res->body : std::string("no reply")));
+      return std::chrono::duration<double>(Clk::now() - t0).count();
+    };
+  });
+  const uint64_t readings = d.steps * o.batch;
   nlohmann::json out = {{"loggers", loggers},
                         {"readings_per_batch", o.batch},
-                        {"seconds", secs},
-                        {"batches", batches.load()},
-                        {"readings", readings.load()},
-                        {"readings_per_s", static_cast<double>(readings.load()) / secs},
-                        {"batches_per_s", static_cast<double>(batches.load()) / secs},
-                        {"commit_latency_ms_per_batch", LatencyMs(&latencies)},
-                        {"errors", errors.load()}};
+                        {"seconds", d.seconds},
+                        {"batches", d.steps},
+                        {"readings", readings},
+                        {"readings_per_s", static_cast<double>(readings) / d.seconds},
+                        {"batches_per_s", static_cast<double>(d.steps) / d.seconds},
+                        {"commit_latency_ms_per_batch", LatencyMs(&d.latencies)},
+                        {"errors", d.errors}};
   std::printf("%s\n", out.dump(1).c_str());
-  return errors.load() == 0 ? 0 : 1;
+  return d.errors == 0 ? 0 : 1;
 }
 
 }  // namespace

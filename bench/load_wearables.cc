@@ -15,7 +15,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 
 #include "apps/wearables/wearables.h"
 #include "codec/canonical_json.h"
@@ -99,64 +98,47 @@ int WearIngest(const IngestOpts& o) {
         return Fail(x.status().ToString());
     }
   }
-  std::atomic<uint64_t> readings{0}, batches{0}, errors{0}, alerts{0};
-  std::vector<double> latencies;
-  std::mutex lat_mu;
-  const auto start = Clk::now();
-  const auto end = start + std::chrono::duration<double>(o.seconds);
-  std::vector<std::thread> pool;
-  for (int i = 0; i < patients; ++i) {
-    pool.emplace_back([&, i] {
-      httplib::Client c(o.node);
-      c.set_keep_alive(true);
-      c.set_read_timeout(60, 0);
+  // Each patient's app sends its watch's batches one after the other, each waiting for its commit.
+  std::atomic<uint64_t> alerts{0};
+  DriveResult d = Drive(o.node, patients, o.seconds, [&](int i) -> DriveStep {
+    auto seq = std::make_shared<uint64_t>(1);
+    auto t = std::make_shared<uint64_t>(1'790'000'000'000ull);
+    return [&o, &alerts, i, seq, t](httplib::Client& c) -> Result<double> {
       const SecretKey patient = ActorKey(kPatientKeys + i), device = ActorKey(kDeviceKeys + i);
-      uint64_t t = 1'790'000'000'000ull;
-      std::vector<double> mine;
-      for (uint64_t seq = 1; Clk::now() < end; ++seq) {
-        nlohmann::json list = nlohmann::json::array();
-        std::vector<Hash256> leaves;
-        const uint64_t first = t;
-        for (size_t k = 0; k < o.batch; ++k, t += 1000) {  // a heart-rate reading a second, 60..99 /min
-          const int64_t hr = 60 + static_cast<int64_t>((t / 1000 + static_cast<uint64_t>(i)) % 40);
-          list.push_back({{"t", t}, {"metric", "heart_rate"}, {"value", hr}});
-          leaves.push_back(wearables::ReadingLeaf(device.public_key(), {t, 0, hr * 1000}));
-        }
-        const Hash256 root = merkle::Root(std::move(leaves));
-        const std::string msg =
-            wearables::BatchMessage(device.public_key().hex(), seq, o.batch, first, t - 1000, root);
-        const std::string body = nlohmann::json{{"device", device.public_key().hex()}, {"seq", seq}, {"readings", list},
-                                                {"device_sig", device.Sign(AsBytes(msg)).hex()}}
-                                     .dump();
-        const auto t0 = Clk::now();
-        auto r = Send(c, patient, "POST", "/v1/wearables/batches?wait=commit", body, "batch");
-        if (!r.ok() || (*r)["status"] != "committed" || (*r)["result"]["code"] != "ok") {
-          if (errors++ < 3) std::fprintf(stderr, "batch failed: %s\n", r.ok() ? r->dump().c_str() : r.status().ToString().c_str());
-          break;
-        }
-        alerts += (*r)["alerts"].size();
-        mine.push_back(std::chrono::duration<double>(Clk::now() - t0).count());
-        readings += o.batch;
-        ++batches;
+      nlohmann::json list = nlohmann::json::array();
+      std::vector<Hash256> leaves;
+      const uint64_t first = *t;
+      for (size_t k = 0; k < o.batch; ++k, *t += 1000) {  // a heart-rate reading a second, 60..99 /min
+        const int64_t hr = 60 + static_cast<int64_t>((*t / 1000 + static_cast<uint64_t>(i)) % 40);
+        list.push_back({{"t", *t}, {"metric", "heart_rate"}, {"value", hr}});
+        leaves.push_back(wearables::ReadingLeaf(device.public_key(), {*t, 0, hr * 1000}));
       }
-      std::lock_guard<std::mutex> lock(lat_mu);
-      latencies.insert(latencies.end(), mine.begin(), mine.end());
-    });
-  }
-  for (auto& th : pool) th.join();
-  const double secs = std::chrono::duration<double>(Clk::now() - start).count();
+      const Hash256 root = merkle::Root(std::move(leaves));
+      const std::string msg = wearables::BatchMessage(device.public_key().hex(), *seq, o.batch, first, *t - 1000, root);
+      const std::string body = nlohmann::json{{"device", device.public_key().hex()}, {"seq", (*seq)++}, {"readings", list},
+                                              {"device_sig", device.Sign(AsBytes(msg)).hex()}}
+                                   .dump();
+      const auto t0 = Clk::now();
+      auto r = Send(c, patient, "POST", "/v1/wearables/batches?wait=commit", body, "batch");
+      if (!r.ok()) return r.status();
+      if ((*r)["status"] != "committed" || (*r)["result"]["code"] != "ok") return Status::Internal("batch failed: " + r->dump());
+      alerts += (*r)["alerts"].size();
+      return std::chrono::duration<double>(Clk::now() - t0).count();
+    };
+  });
+  const uint64_t readings = d.steps * o.batch;
   nlohmann::json out = {{"patients", patients},
                         {"rules", o.rules},
                         {"readings_per_batch", o.batch},
-                        {"seconds", secs},
-                        {"batches", batches.load()},
-                        {"readings", readings.load()},
-                        {"readings_per_s", static_cast<double>(readings.load()) / secs},
+                        {"seconds", d.seconds},
+                        {"batches", d.steps},
+                        {"readings", readings},
+                        {"readings_per_s", static_cast<double>(readings) / d.seconds},
                         {"alerts", alerts.load()},
-                        {"commit_latency_ms_per_batch", LatencyMs(&latencies)},
-                        {"errors", errors.load()}};
+                        {"commit_latency_ms_per_batch", LatencyMs(&d.latencies)},
+                        {"errors", d.errors}};
   std::printf("%s\n", out.dump(1).c_str());
-  return errors.load() == 0 ? 0 : 1;
+  return d.errors == 0 ? 0 : 1;
 }
 
 }  // namespace
