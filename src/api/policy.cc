@@ -65,6 +65,10 @@ Status Authorize(const Principal& c, Operation op, const Resource& r) {
     case Operation::kReadResearch:
       // A trial registry is public: any active actor or node reads it.
       return Status::Ok();
+    case Operation::kUseResearchData:
+      return c.active && c.role == "researcher" && c.org == r.org
+                 ? Status::Ok()
+                 : Deny("a study's consents and data are for the researchers of its organisation (" + r.org + ")");
     case Operation::kSendWearableData:
       return self && c.active && c.role == "patient" ? Status::Ok()
                                                      : Deny("a patient sends and sets their own wearable data");

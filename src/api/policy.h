@@ -49,6 +49,7 @@ enum class Operation {
   kReadWearableData,  // a patient's wearable readings and alerts (`subject` = the patient,
                       // `readers` = the providers the patient named who ask)
   kReadResearch,  // the research registry: studies, their results and priority (public to the network)
+  kUseResearchData,  // a study's consents, exports and aggregates (`org` = the study's organisation)
 };
 
 struct Resource {

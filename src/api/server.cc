@@ -51,6 +51,7 @@ Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions opti
     http_ = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(),
                                                  options_.tls_key_file.c_str());
   }
+  if (wearables_) research_ = std::make_unique<offchain::ResearchDesk>(wearables_, Clock::System());
   chain_->OnCommit([this](const BlockPtr& b) { OnCommit(b); });
 }
 
@@ -279,6 +280,7 @@ void Server::Routes() {
   RecordRoutes();
   ColdchainRoutes();
   WearablesRoutes();
+  ResearchRoutes();
 }
 
 bool Server::Refuse(httplib::Response& res, const Status& s, std::string_view reason) {
@@ -588,6 +590,14 @@ void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res, co
     nlohmann::json ship;
     allowed = MayReadShipment(caller, path.substr(10, 16), &ship);
     if (allowed.code() == Code::kNotFound) return ReplyError(res, allowed);
+  } else if (m->name() == "research" && path.starts_with("patients/")) {
+    auto k = PublicKey::FromHex(path.substr(9, 64));
+    if (!k) return ReplyError(res, Status::Invalid("a key is 64 hex digits"));
+    allowed = Authorize(caller, Operation::kReadPatientData, {*k, {}, ""});
+  } else if (m->name() == "research" && path.starts_with("studies/") && path.ends_with("/consents")) {
+    allowed = MayUseStudy(caller, path.substr(8, path.size() - 8 - 9));
+    if (allowed.code() == Code::kNotFound) return ReplyError(res, allowed);
+    if (!allowed.ok() && Authorize(caller, Operation::kReadPatientData).ok()) allowed = Status::Ok();
   } else if (m->name() == "research") {
     allowed = Authorize(caller, Operation::kReadResearch);
   } else {

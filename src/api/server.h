@@ -20,6 +20,7 @@
 #include "api/policy.h"
 #include "ledger/chain.h"
 #include "offchain/gatekeeper.h"
+#include "offchain/research_data.h"
 #include "offchain/wearables.h"
 #include "ordering/orderer.h"
 
@@ -114,6 +115,13 @@ class Server : public offchain::NodeSubmitter {
   // The patient a wearables read is about (?patient=, default the caller), if the policy allows.
   Result<PublicKey> WearablePatient(const httplib::Request& req, const Principal& caller) const;
 
+  // Research data with consent (api/research_routes.cc).
+  void ResearchRoutes();
+  void ResearchAggregate(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void ResearchExport(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  // OK if `caller` may use study `id`'s data; kNotFound, kPermissionDenied.
+  Status MayUseStudy(const Principal& caller, const std::string& id) const;
+
   Chain* chain_;
   Orderer* orderer_;
   Metrics* metrics_;
@@ -121,6 +129,7 @@ class Server : public offchain::NodeSubmitter {
   offchain::Gatekeeper* gatekeeper_;
   offchain::RecordStore* documents_;
   offchain::WearableCustodian* wearables_;
+  std::unique_ptr<offchain::ResearchDesk> research_;  // with wearables_
   std::atomic<int> streams_{0};  // open alert streams
   std::mutex node_submit_mu_;  // orders the node's own nonces
   std::unique_ptr<httplib::Server> http_;  // an SSLServer when TLS is configured

@@ -359,15 +359,22 @@ class PostgresStore final : public RecordStore {
   }
 
   Status PutDocument(std::string_view key, std::string_view bytes) override {
-    const std::string k(key);
-    if (HasNul(k)) return Status::Invalid("document key holds a NUL byte");
-    return Run("put document " + k, [&](Pool::Lease& lease) {
+    return PutDocuments({{std::string(key), std::string(bytes)}});
+  }
+
+  Status PutDocuments(const std::vector<std::pair<std::string, std::string>>& docs) override {
+    for (const auto& [k, _] : docs) {
+      if (HasNul(k)) return Status::Invalid("document key holds a NUL byte");
+    }
+    if (docs.empty()) return Status::Ok();
+    return Run("put document " + docs.front().first, [&](Pool::Lease& lease) {
       pqxx::work tx(lease.conn());
-      pqxx::result r = tx.exec_prepared("put_document", k, pqxx::binarystring(std::string(bytes)));
-      if (r.affected_rows() == 0) {
-        pqxx::result g = tx.exec_prepared("get_document", k);
-        if (g.empty() || Bytes(g[0][0]) != bytes)
-          return Status::Exists("document " + k + " holds other bytes");
+      for (const auto& [k, bytes] : docs) {
+        pqxx::result r = tx.exec_prepared("put_document", k, pqxx::binarystring(bytes));
+        if (r.affected_rows() == 0) {
+          pqxx::result g = tx.exec_prepared("get_document", k);
+          if (g.empty() || Bytes(g[0][0]) != bytes) return Status::Exists("document " + k + " holds other bytes");
+        }
       }
       Commit(tx);
       return Status::Ok();

@@ -77,6 +77,8 @@ class RecordStore {
   // Stores `bytes` under `key`, durably. The same bytes again: OK (a
   // retry); other bytes under a taken key: kAlreadyExists, the first stay.
   [[nodiscard]] virtual Status PutDocument(std::string_view key, std::string_view bytes) = 0;
+  // PutDocument for each of `docs`, all or none (one transaction).
+  [[nodiscard]] virtual Status PutDocuments(const std::vector<std::pair<std::string, std::string>>& docs) = 0;
   // Stores `bytes` under `key`, replacing what was there (a patient's rules).
   [[nodiscard]] virtual Status ReplaceDocument(std::string_view key, std::string_view bytes) = 0;
   // kNotFound if nothing is stored under `key`.

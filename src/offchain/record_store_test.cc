@@ -224,6 +224,23 @@ TEST_P(RecordStoreTest, DocumentsAreWrittenOnceAndSurviveAReopen) {
   EXPECT_EQ(*store_->GetDocument(key + "y"), "new");
 }
 
+TEST_P(RecordStoreTest, DocumentsPutTogetherAreAllOrNothing) {
+  ASSERT_TRUE(store_->PutDocument("d/2", "two").ok());
+  // One document clashes: none of the three is written.
+  Status s = store_->PutDocuments({{"d/1", "one"}, {"d/2", "other"}, {"d/3", "three"}});
+  EXPECT_EQ(s.code(), Code::kAlreadyExists) << s.ToString();
+  EXPECT_EQ(store_->GetDocument("d/1").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetDocument("d/3").status().code(), Code::kNotFound);
+  // The same bytes again are a retry.
+  ASSERT_TRUE(store_->PutDocuments({{"d/1", "one"}, {"d/2", "two"}, {"d/3", "three"}}).ok());
+  ASSERT_TRUE(store_->PutDocuments({{"d/1", "one"}, {"d/3", "three"}}).ok());
+  ASSERT_TRUE(store_->PutDocuments({}).ok());
+  Reopen();
+  EXPECT_EQ(*store_->GetDocument("d/1"), "one");
+  EXPECT_EQ(*store_->GetDocument("d/2"), "two");
+  EXPECT_EQ(*store_->GetDocument("d/3"), "three");
+}
+
 TEST_P(RecordStoreTest, DocumentsAreListedByPrefixInByteOrderAndPaged) {
   for (const char* k : {"w/a/2", "w/a/10", "w/a/1", "w/b/1", "w/a", "v/a/1", "w/a/\xc3\xa9", "w/a/Z"})
     ASSERT_TRUE(store_->PutDocument(k, std::string("v:") + k).ok()) << k;

@@ -102,15 +102,18 @@ class SqliteStore final : public RecordStore {
   }
 
   Status PutDocument(std::string_view key, std::string_view bytes) override {
+    return PutDocuments({{std::string(key), std::string(bytes)}});
+  }
+
+  Status PutDocuments(const std::vector<std::pair<std::string, std::string>>& docs) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt q(Prepared("INSERT INTO documents (key, bytes) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING"));
-    if (!q.ok()) return Error("prepare document put");
-    if (q.Text(1, key).Blob(2, bytes).Step() != SQLITE_DONE) return Error("document put");
-    if (sqlite3_changes(db_) > 0) return Status::Ok();
-    Stmt g(Prepared("SELECT bytes FROM documents WHERE key = ?1"));
-    if (!g.ok() || g.Text(1, key).Step() != SQLITE_ROW) return Error("document get");
-    if (g.Column(0) != bytes) return Status::Exists("document " + std::string(key) + " holds other bytes");
-    return Status::Ok();
+    CC_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s;
+    for (const auto& [key, bytes] : docs) {
+      s = InsertDocument(key, bytes);
+      if (!s.ok()) break;
+    }
+    return Finish(s);
   }
 
   Status ReplaceDocument(std::string_view key, std::string_view bytes) override {
@@ -216,6 +219,18 @@ class SqliteStore final : public RecordStore {
   }
 
  private:
+  // Inside a transaction: write-once, the same bytes again are a retry.
+  Status InsertDocument(std::string_view key, std::string_view bytes) {
+    Stmt q(Prepared("INSERT INTO documents (key, bytes) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING"));
+    if (!q.ok()) return Error("prepare document put");
+    if (q.Text(1, key).Blob(2, bytes).Step() != SQLITE_DONE) return Error("document put");
+    if (sqlite3_changes(db_) > 0) return Status::Ok();
+    Stmt g(Prepared("SELECT bytes FROM documents WHERE key = ?1"));
+    if (!g.ok() || g.Text(1, key).Step() != SQLITE_ROW) return Error("document get");
+    if (g.Column(0) != bytes) return Status::Exists("document " + std::string(key) + " holds other bytes");
+    return Status::Ok();
+  }
+
   Status InsertRecord(const StoredRecord& r) {
     Stmt c(Prepared("INSERT INTO record_content (id, media_type, ciphertext) VALUES (?1, ?2, ?3)"));
     Stmt k(Prepared("INSERT INTO record_keys (id, sealed_key, salt) VALUES (?1, ?2, ?3)"));

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "apps/identity/identity.h"
+#include "apps/wearables/summary.h"
 #include "crypto/merkle.h"
 
 namespace cc::offchain {
@@ -17,6 +18,9 @@ std::string BatchPrefix(const std::string& device, uint64_t seq) {
   return "wearables/batch/" + device + "/" + ZeroPadded(seq, 8) + "/";
 }
 std::string AlertPrefix(const std::string& patient) { return "wearables/alert/" + patient + "/"; }
+std::string DayPrefix(const std::string& patient, uint8_t metric) {
+  return "wearables/day/" + patient + "/" + std::string(wearables::Metrics()[metric].name) + "/";
+}
 
 Result<std::vector<wearables::Reading>> ParseReadings(const nlohmann::json& list) {
   if (!list.is_array() || list.empty() || list.size() > wearables::kMaxReadingsPerBatch)
@@ -149,9 +153,18 @@ Result<IngestedBatch> WearableCustodian::Ingest(const PublicKey& caller, const n
       if (!s.ok() && s.code() != Code::kAlreadyExists) return s;
     }
   }
+  // The batch and its day summaries (for research aggregates) together.
+  CC_ASSIGN_OR_RETURN(AeadKey dk, DataKey(patient));
   nlohmann::json list = nlohmann::json::array();
   for (const auto& r : readings) list.push_back({r.t, r.metric, r.milli});
-  CC_RETURN_IF_ERROR(WriteSealed(doc, patient, list));
+  std::vector<std::pair<std::string, std::string>> docs = {{doc, Seal(dk, list.dump(), doc)}};
+  for (const auto& [at, summary] : wearables::SummarizeDays(readings)) {
+    std::string key = DayPrefix(patient, at.first) + ZeroPadded(at.second, 6) + "/" + device->hex() + "/" +
+                      ZeroPadded(seq, 8);
+    std::string sealed = Seal(dk, summary.Encode(), key);
+    docs.emplace_back(std::move(key), std::move(sealed));
+  }
+  CC_RETURN_IF_ERROR(store_->PutDocuments(docs));
   if (!out.alerts.empty()) {
     std::lock_guard<std::mutex> a(alert_mu_);
     alert_counts_[patient] += out.alerts.size();
@@ -236,6 +249,60 @@ Result<std::vector<wearables::Reading>> WearableCustodian::Batch(const PublicKey
   for (const auto& r : list) out.push_back({r[0], r[1], r[2]});
   return out;
 }
+
+bool WearableCustodian::Keeps(const PublicKey& patient) const {
+  for (const auto& dev : wearables::PatientDevices(*state_, patient)) {
+    auto d = wearables::ReadDevice(*state_, dev);
+    if (d && (*d)["custodian"] == org_) return true;
+  }
+  return false;
+}
+
+Result<wearables::DaySummary> WearableCustodian::DaySummaries(const PublicKey& patient, uint8_t metric,
+                                                             uint64_t first_day, uint64_t last_day) const {
+  const std::string p = patient.hex(), prefix = DayPrefix(p, metric);
+  wearables::DaySummary out;
+  auto dk = DataKey(p);
+  if (!dk.ok()) return dk.status();
+  // Keys run <day>/<device>/<seq>: start just before the first day's.
+  std::string after = prefix + ZeroPadded(first_day, 6);
+  const std::string end = prefix + ZeroPadded(last_day + 1, 6);
+  for (;;) {
+    CC_ASSIGN_OR_RETURN(auto docs, store_->ListDocuments(prefix, after, 1000));
+    for (const auto& [k, sealed] : docs) {
+      if (k >= end) return out;
+      CC_ASSIGN_OR_RETURN(std::string plain, Open(*dk, sealed, k));
+      CC_ASSIGN_OR_RETURN(auto s, wearables::DaySummary::Decode(plain));
+      out.Merge(s);
+    }
+    if (docs.size() < 1000) return out;
+    after = docs.back().first;
+  }
+}
+
+Result<std::vector<wearables::Reading>> WearableCustodian::PatientReadings(const PublicKey& patient,
+                                                                         uint8_t metric) const {
+  std::vector<wearables::Reading> out;
+  for (const auto& dev : wearables::PatientDevices(*state_, patient)) {
+    auto d = wearables::ReadDevice(*state_, dev);
+    if (!d || (*d)["custodian"] != org_) continue;
+    const uint64_t batches = (*d)["batches"];
+    for (uint64_t seq = 1; seq <= batches; ++seq) {
+      auto a = wearables::ReadAnchor(*state_, dev, seq);
+      if (!a) continue;
+      auto batch = Batch(dev, seq, (*a)["root"]);
+      if (batch.status().code() == Code::kNotFound) continue;  // anchored, but received by another node
+      if (!batch.ok()) return batch.status();
+      for (const auto& r : *batch) {
+        if (r.metric == metric) out.push_back(r);
+      }
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.t < b.t; });
+  return out;
+}
+
+Hash256 WearableCustodian::Keyed(std::string_view data) const { return SaltedHash(master_.bytes(), data); }
 
 uint64_t WearableCustodian::WaitForAlerts(const std::string& patient, uint64_t seen, uint64_t timeout_ms) const {
   std::unique_lock<std::mutex> lock(alert_mu_);

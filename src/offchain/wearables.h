@@ -13,6 +13,9 @@
 //   wearables/batch/<device>/<seq 8 digits>/<root>       [[t, metric, value], ...]
 //   wearables/rules/<patient>                            {"rules": [...], "notify": [provider keys]}
 //   wearables/alert/<patient>/<at 16 digits>/<rule>      an Alert
+//   wearables/day/<patient>/<metric>/<day 6 digits>/<device>/<seq 8 digits>
+//                                                        a wearables::DaySummary of the batch's
+//                                                        readings of that day (research aggregates)
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "apps/wearables/rules.h"
+#include "apps/wearables/summary.h"
 #include "apps/wearables/wearables.h"
 #include "crypto/aead.h"
 #include "ledger/state.h"
@@ -63,6 +67,20 @@ class WearableCustodian {
   bool MayReadAlerts(const PublicKey& reader, const PublicKey& patient) const;
   // The readings of a device's batch `seq` with root `root` (decrypted).
   Result<std::vector<wearables::Reading>> Batch(const PublicKey& device, uint64_t seq, const std::string& root) const;
+
+  // For research (offchain/research_data.h):
+  // True if a device of `patient` keeps its readings here.
+  bool Keeps(const PublicKey& patient) const;
+  // The patient's day summaries of `metric` (an index into Metrics()) from
+  // `first_day` to `last_day` (days since the epoch, inclusive), merged.
+  Result<wearables::DaySummary> DaySummaries(const PublicKey& patient, uint8_t metric, uint64_t first_day,
+                                             uint64_t last_day) const;
+  // Every anchored reading of `metric` of the patient's devices kept here, in time order.
+  Result<std::vector<wearables::Reading>> PatientReadings(const PublicKey& patient, uint8_t metric) const;
+  // BLAKE2b-256 of `data` keyed with the master key (pseudonyms, date shifts).
+  Hash256 Keyed(std::string_view data) const;
+  RecordStore* store() const { return store_; }
+  const StateReader* state() const { return state_; }
 
   // Blocks until an alert of `patient` newer than `seen` (an alert count)
   // exists or `timeout_ms` passed; returns the count now (for the SSE stream).

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "apps/identity/identity.h"
+#include "apps/wearables/rules.h"
 #include "crypto/hash.h"
 
 namespace cc::research {
@@ -14,6 +15,8 @@ constexpr std::string_view kVersion = "research/version/";    // <id>/<v>: 0 = t
 constexpr std::string_view kResult = "research/result/";      // <id>/<seq>: commitment, disclosure
 constexpr std::string_view kProtocol = "research/protocol/";  // <hash>/<rank>: priority claims
 constexpr std::string_view kByOrg = "research/org/";          // <org>/<id>: ""
+constexpr std::string_view kConsent = "research/consent/";    // <id>/<patient>: the consent
+constexpr std::string_view kPatient = "research/patient/";    // <patient>/<id>: ""
 
 std::string StudyKey(std::string_view id) { return std::string(kStudy) + std::string(id); }
 std::string VersionKey(std::string_view id, uint64_t v) {
@@ -21,6 +24,9 @@ std::string VersionKey(std::string_view id, uint64_t v) {
 }
 std::string ResultKey(std::string_view id, uint64_t seq) {
   return std::string(kResult) + std::string(id) + "/" + ZeroPadded(seq, 4);
+}
+std::string ConsentKey(std::string_view id, std::string_view patient) {
+  return std::string(kConsent) + std::string(id) + "/" + std::string(patient);
 }
 void WriteJson(Overlay& state, const std::string& key, const nlohmann::json& j) {
   state.Put(key, j.dump());
@@ -102,6 +108,23 @@ nlohmann::json Summary(const std::string& id, const nlohmann::json& s) {
 
 }  // namespace
 
+std::optional<nlohmann::json> ReadStudy(const StateReader& state, std::string_view id) {
+  return ReadJsonObject(state, StudyKey(id));
+}
+
+std::vector<Consent> ActiveConsents(const StateReader& state, std::string_view study, uint64_t now_ms) {
+  std::vector<Consent> out;
+  const std::string prefix = std::string(kConsent) + std::string(study) + "/";
+  state.Scan(prefix, "", [&](std::string_view k, std::string_view v) {
+    auto c = nlohmann::json::parse(v);
+    if (c["status"] == "active" && c["until"].get<uint64_t>() > now_ms)
+      out.push_back({std::string(k.substr(prefix.size())), c["categories"].get<std::vector<std::string>>(),
+                     c["until"], c["granted_at"], c["tx"]});
+    return true;
+  });
+  return out;
+}
+
 ResearchModule::ResearchModule() {
   PayloadSchema outcome;
   outcome.String("title", 200).String("measure", 200, false).String("time_frame", 100, false);
@@ -123,6 +146,8 @@ ResearchModule::ResearchModule() {
       .Hex("results_hash", 32)
       .Objects("primary", outcome, kMaxPrimary, false)
       .Objects("secondary", outcome, kMaxSecondary, false);
+  consent_.Id("study").IdList("categories", wearables::Metrics().size()).UInt("until", 1, UINT64_MAX);
+  withdraw_.Id("study");
 }
 
 Status ResearchModule::Check(std::string_view action, const nlohmann::json& p) const {
@@ -130,9 +155,25 @@ Status ResearchModule::Check(std::string_view action, const nlohmann::json& p) c
                                 : action == "amend"          ? &amend_
                                 : action == "commit_results" ? &commit_
                                 : action == "disclose"       ? &disclose_
+                                : action == "consent"        ? &consent_
+                                : action == "withdraw"       ? &withdraw_
                                                              : nullptr;
   if (!schema) return Status::Invalid("unknown action '" + std::string(action) + "'");
   CC_RETURN_IF_ERROR(schema->Check(p));
+  if (action == "consent") {
+    const auto& cats = p["categories"];
+    for (size_t i = 0; i < cats.size(); ++i) {
+      const std::string c = cats[i];
+      if (!wearables::FindMetric(c)) {
+        std::string names;
+        for (const auto& m : wearables::Metrics()) names += (names.empty() ? "" : ", ") + std::string(m.name);
+        return Status::Invalid("categories[" + std::to_string(i) + "]: '" + c + "' is not one of " + names);
+      }
+      if (std::find(cats.begin(), cats.begin() + i, cats[i]) != cats.begin() + i)
+        return Status::Invalid("categories[" + std::to_string(i) + "]: '" + c + "' twice");
+    }
+    return Status::Ok();
+  }
   return CheckOutcomeLists(p);
 }
 
@@ -141,6 +182,8 @@ TxResult ResearchModule::Execute(const TxContext& ctx, Overlay& state) const {
   if (a == "register") return Register(ctx, state);
   if (a == "amend") return Amend(ctx, state);
   if (a == "commit_results") return CommitResults(ctx, state);
+  if (a == "consent") return GrantConsent(ctx, state);
+  if (a == "withdraw") return Withdraw(ctx, state);
   return Disclose(ctx, state);
 }
 
@@ -282,6 +325,47 @@ TxResult ResearchModule::Disclose(const TxContext& ctx, Overlay& state) const {
   return TxResult::Ok();
 }
 
+TxResult ResearchModule::GrantConsent(const TxContext& ctx, Overlay& state) const {
+  const auto& p = ctx.payload;
+  const PublicKey& patient = ctx.tx.body().actor;
+  if (!identity::OrgIfRole(state, patient, {"patient"}))
+    return TxResult::Reject(TxCode::kUnauthorized, "a research consent is given by an active patient");
+  const std::string id = p["study"];
+  if (!state.Get(StudyKey(id))) return TxResult::Reject(TxCode::kNotFound, "no study '" + id + "'");
+  const uint64_t until = p["until"];
+  if (until <= ctx.time_ms) return TxResult::Reject(TxCode::kInvalidPayload, "'until' is in the past");
+  auto categories = p["categories"].get<std::vector<std::string>>();
+  std::sort(categories.begin(), categories.end());
+  // A new consent replaces the last (to widen, narrow or extend it); the
+  // count keeps how often the patient consented.
+  auto prev = ReadJsonObject(state, ConsentKey(id, patient.hex()));
+  nlohmann::json c = Stamp(ctx);
+  c["study"] = id;
+  c["patient"] = patient.hex();
+  c["categories"] = categories;
+  c["until"] = until;
+  c["granted_at"] = ctx.time_ms;
+  c["status"] = "active";
+  c["grants"] = prev ? (*prev)["grants"].get<uint64_t>() + 1 : 1;
+  WriteJson(state, ConsentKey(id, patient.hex()), c);
+  state.Put(std::string(kPatient) + patient.hex() + "/" + id, "");
+  return TxResult::Ok();
+}
+
+TxResult ResearchModule::Withdraw(const TxContext& ctx, Overlay& state) const {
+  const std::string id = ctx.payload["study"];
+  const std::string patient = ctx.tx.body().actor.hex();
+  auto c = ReadJsonObject(state, ConsentKey(id, patient));
+  if (!c) return TxResult::Reject(TxCode::kNotFound, "no consent of this patient to study '" + id + "'");
+  if ((*c)["status"] != "active")
+    return TxResult::Reject(TxCode::kFailedPrecondition, "the consent is withdrawn already");
+  (*c)["status"] = "withdrawn";
+  (*c)["withdrawn_at"] = ctx.time_ms;
+  (*c)["withdraw_tx"] = ctx.tx.id().hex();
+  WriteJson(state, ConsentKey(id, patient), *c);
+  return TxResult::Ok();
+}
+
 Result<nlohmann::json> ResearchModule::Query(std::string_view path, const QueryParams& params,
                                              const StateReader& state) const {
   auto param = [&](std::string_view name) {
@@ -305,6 +389,34 @@ Result<nlohmann::json> ResearchModule::Query(std::string_view path, const QueryP
     nlohmann::json out = {{"studies", items}};
     if (items.size() == limit) out["next_after"] = last;
     return out;
+  }
+  if (path.starts_with("studies/") && path.ends_with("/consents")) {
+    const std::string id(path.substr(8, path.size() - 8 - 9));
+    if (!state.Get(StudyKey(id))) return Status::NotFound("no study '" + id + "'");
+    const size_t limit = LimitParam(params, 100);
+    const std::string prefix = std::string(kConsent) + id + "/", after = param("after");
+    nlohmann::json items = nlohmann::json::array();
+    std::string last;
+    state.Scan(prefix, after.empty() ? "" : prefix + after + std::string(1, '\0'),
+               [&](std::string_view k, std::string_view v) {
+                 last = std::string(k.substr(prefix.size()));
+                 items.push_back(nlohmann::json::parse(v));
+                 return items.size() < limit;
+               });
+    nlohmann::json out = {{"study", id}, {"consents", items}};
+    if (items.size() == limit) out["next_after"] = last;
+    return out;
+  }
+  if (path.starts_with("patients/") && path.ends_with("/consents")) {
+    auto key = PublicKey::FromHex(path.substr(9, path.size() - 9 - 9));
+    if (!key) return Status::Invalid("a patient key is 64 hex digits");
+    const std::string prefix = std::string(kPatient) + key->hex() + "/";
+    nlohmann::json items = nlohmann::json::array();
+    state.Scan(prefix, "", [&](std::string_view k, std::string_view) {
+      items.push_back(*ReadJsonObject(state, ConsentKey(k.substr(prefix.size()), key->hex())));
+      return items.size() < 1000;
+    });
+    return nlohmann::json{{"patient", key->hex()}, {"consents", items}};
   }
   if (path.starts_with("studies/")) {
     const std::string id(path.substr(8));

@@ -23,9 +23,16 @@
 //   amend          {study, reason, protocol_hash?, primary, secondary?}    the study's team
 //   commit_results {study, commitment}                                     the study's team
 //   disclose       {study, seq, salt, results_hash, primary?, secondary?}  the study's team
+//   consent        {study, categories, until}                             a patient
+//   withdraw       {study}                                                the consenting patient
 // The study's team: the active researchers of the registrant's organisation.
+// A research consent lets the custodians of the patient's wearable data
+// give the study pseudonymised exports and aggregates over the categories
+// it names (wearable metric names, wearables::Metrics()) until `until`
+// (offchain/research_data.h); a patient withdraws at any time.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +52,21 @@ inline constexpr uint64_t kDefaultK = 10;        // smallest cohort of an aggreg
 inline constexpr uint64_t kMinK = 5;             // small-cell suppression floor
 inline constexpr uint64_t kMaxK = 1'000'000;
 
+// A patient's consent to a study, as the custodians read it.
+struct Consent {
+  std::string patient;                  // key, hex
+  std::vector<std::string> categories;  // wearable metric names
+  uint64_t until = 0;                   // ms since the epoch, exclusive
+  uint64_t granted_at = 0;
+  std::string tx;                       // the consent's transaction id
+};
+
+// The study `id` as stored (nullopt if none): {title, org, k, ...}.
+std::optional<nlohmann::json> ReadStudy(const StateReader& state, std::string_view id);
+// The consents to `study` in force at `now_ms` (granted, not withdrawn,
+// `until` after now), in patient-key order.
+std::vector<Consent> ActiveConsents(const StateReader& state, std::string_view study, uint64_t now_ms);
+
 class ResearchModule : public Module {
  public:
   ResearchModule();
@@ -53,7 +75,9 @@ class ResearchModule : public Module {
   TxResult Execute(const TxContext& ctx, Overlay& state) const override;
   // Paths: studies/<id> (versions, results, disclosures with their flags),
   // studies[?org=][&after=<id>][&limit=] (summaries in id order),
-  // priority/<protocol hash> (every registration of the hash, first first).
+  // priority/<protocol hash> (every registration of the hash, first first),
+  // studies/<id>/consents[?after=<patient>][&limit=] (every consent, withdrawn
+  // ones too), patients/<key>/consents (a patient's research consents).
   Result<nlohmann::json> Query(std::string_view path, const QueryParams& params,
                                const StateReader& state) const override;
 
@@ -62,8 +86,10 @@ class ResearchModule : public Module {
   TxResult Amend(const TxContext& ctx, Overlay& state) const;
   TxResult CommitResults(const TxContext& ctx, Overlay& state) const;
   TxResult Disclose(const TxContext& ctx, Overlay& state) const;
+  TxResult GrantConsent(const TxContext& ctx, Overlay& state) const;
+  TxResult Withdraw(const TxContext& ctx, Overlay& state) const;
 
-  PayloadSchema register_, amend_, commit_, disclose_;
+  PayloadSchema register_, amend_, commit_, disclose_, consent_, withdraw_;
 };
 
 }  // namespace cc::research

@@ -134,6 +134,59 @@ TEST_F(ResearchTest, TheFirstRegistrationOfAProtocolHasPriority) {
   EXPECT_EQ(Study("a-second")["priority"]["first_study"], "b-first");
 }
 
+TEST_F(ResearchTest, APatientConsentsWithdrawsAndConsentsAgain) {
+  testing::Keys k;
+  ASSERT_EQ(Run(r_.a, "register", Registration("prone-1", kProtocolA)), TxCode::kOk);
+  const uint64_t now = 1700000000000ull + ledger_.height;
+  const nlohmann::json consent = {{"study", "prone-1"}, {"categories", {"spo2", "heart_rate"}}, {"until", now + 1000}};
+  auto before = State();
+  std::string why;
+  EXPECT_EQ(Run(r_.a, "consent", consent, &why), TxCode::kUnauthorized) << why;  // not a patient
+  EXPECT_EQ(Run(k.patient, "consent", {{"study", "nope"}, {"categories", {"spo2"}}, {"until", now + 1000}}),
+            TxCode::kNotFound);
+  EXPECT_EQ(Run(k.patient, "consent", {{"study", "prone-1"}, {"categories", {"spo2"}}, {"until", now}}),
+            TxCode::kInvalidPayload);  // already over
+  EXPECT_EQ(Run(k.patient, "withdraw", {{"study", "prone-1"}}), TxCode::kNotFound);
+  EXPECT_EQ(State(), before);
+
+  ASSERT_EQ(Run(k.patient, "consent", consent), TxCode::kOk);
+  auto active = ActiveConsents(ledger_.state, "prone-1", now + 2);
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].patient, k.patient.public_key().hex());
+  EXPECT_EQ(active[0].categories, (std::vector<std::string>{"heart_rate", "spo2"}));  // sorted
+  EXPECT_EQ(active[0].until, now + 1000);
+  EXPECT_EQ(active[0].tx.size(), 64u);
+  EXPECT_TRUE(ActiveConsents(ledger_.state, "prone-1", now + 1000).empty());  // expired by then
+  EXPECT_TRUE(ActiveConsents(ledger_.state, "other", now).empty());
+
+  // The patient sees it; the study's team lists it.
+  auto mine = mod_.Query("patients/" + k.patient.public_key().hex() + "/consents", {}, ledger_.state);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ((*mine)["consents"].size(), 1u);
+  EXPECT_EQ((*mine)["consents"][0]["study"], "prone-1");
+  auto listed = mod_.Query("studies/prone-1/consents", {}, ledger_.state);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ((*listed)["consents"].size(), 1u);
+  EXPECT_EQ((*listed)["consents"][0]["status"], "active");
+  EXPECT_EQ(mod_.Query("studies/nope/consents", {}, ledger_.state).status().code(), Code::kNotFound);
+
+  ASSERT_EQ(Run(k.patient, "withdraw", {{"study", "prone-1"}}), TxCode::kOk);
+  EXPECT_TRUE(ActiveConsents(ledger_.state, "prone-1", now + 2).empty());
+  EXPECT_EQ(Run(k.patient, "withdraw", {{"study", "prone-1"}}), TxCode::kFailedPrecondition);
+  auto c = (*mod_.Query("studies/prone-1/consents", {}, ledger_.state))["consents"][0];
+  EXPECT_EQ(c["status"], "withdrawn");
+  EXPECT_GT(c["withdrawn_at"].get<uint64_t>(), now);
+
+  // Consenting again (here: to one category only) replaces the consent.
+  ASSERT_EQ(Run(k.patient, "consent",
+                {{"study", "prone-1"}, {"categories", {"steps"}}, {"until", now + 5000}}),
+            TxCode::kOk);
+  active = ActiveConsents(ledger_.state, "prone-1", now + 10);
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].categories, std::vector<std::string>{"steps"});
+  EXPECT_EQ((*mod_.Query("studies/prone-1/consents", {}, ledger_.state))["consents"][0]["grants"], 2);
+}
+
 TEST_F(ResearchTest, RefusesNonResearchersTakenIdsAndUnknownStudies) {
   testing::Keys k;
   std::string why;
@@ -355,7 +408,18 @@ TEST(ResearchCheck, RefusesMalformedPayloads) {
   EXPECT_TRUE(m.Check("disclose",
                       {{"study", "s"}, {"seq", 1u}, {"salt", kSalt}, {"results_hash", kResults}})
                   .ok());
-  EXPECT_FALSE(m.Check("withdraw", {{"study", "s"}}).ok());
+  EXPECT_FALSE(m.Check("delete", {{"study", "s"}}).ok());
+  const nlohmann::json consent = {{"study", "s"}, {"categories", {"heart_rate", "spo2"}}, {"until", 5u}};
+  EXPECT_TRUE(m.Check("consent", consent).ok());
+  for (const nlohmann::json& cats : {nlohmann::json::array(), nlohmann::json{"heart_rate", "heart_rate"},
+                                     nlohmann::json{"blood_sugar"}, nlohmann::json{"x", "y", "z", "v", "w", "u"}}) {
+    auto bad = consent;
+    bad["categories"] = cats;
+    EXPECT_FALSE(m.Check("consent", bad).ok()) << cats;
+  }
+  EXPECT_NE(m.Check("consent", {{"study", "s"}, {"categories", {"sugar"}}, {"until", 5u}}).message().find("heart_rate"),
+            std::string::npos);  // the refusal lists the categories there are
+  EXPECT_FALSE(m.Check("withdraw", {{"study", "s"}, {"until", 5u}}).ok());
 }
 
 }  // namespace

@@ -37,11 +37,11 @@ std::string Duration(uint64_t ms) {
 
 const std::vector<Metric>& Metrics() {
   static const std::vector<Metric> m = {
-      {"heart_rate", "8867-4", "Heart rate", "/min", 20, 300},
-      {"spo2", "2708-6", "Oxygen saturation in Arterial blood", "%", 50, 100},
-      {"steps", "55423-8", "Number of steps", "{steps}", 0, 100000},
-      {"skin_temperature", "39106-0", "Temperature of Skin", "Cel", 20, 45},
-      {"sleep", "93832-4", "Sleep duration", "min", 0, 1440},
+      {"heart_rate", "8867-4", "Heart rate", "/min", 20, 300, 1000, 10000},
+      {"spo2", "2708-6", "Oxygen saturation in Arterial blood", "%", 50, 100, 100, 1000},
+      {"steps", "55423-8", "Number of steps", "{steps}", 0, 100000, 1000, 10000},
+      {"skin_temperature", "39106-0", "Temperature of Skin", "Cel", 20, 45, 10, 100},
+      {"sleep", "93832-4", "Sleep duration", "min", 0, 1440, 1000, 30000},
   };
   return m;
 }

@@ -40,6 +40,8 @@ struct Metric {
   std::string_view display;  // "Heart rate"
   std::string_view unit;     // UCUM: "/min"
   double min, max;           // plausible range; readings outside are refused
+  int64_t step_milli;        // the resolution aggregates keep (summary.h), in thousandths
+  int64_t bin_milli;         // an aggregate histogram's default bin width
 };
 const std::vector<Metric>& Metrics();
 const Metric* FindMetric(std::string_view name);

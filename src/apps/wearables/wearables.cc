@@ -39,6 +39,16 @@ std::optional<nlohmann::json> ReadDevice(const StateReader& state, const PublicK
   return ReadJsonObject(state, std::string(kDevice) + device.hex());
 }
 
+std::vector<PublicKey> PatientDevices(const StateReader& state, const PublicKey& patient) {
+  std::vector<PublicKey> out;
+  const std::string prefix = std::string(kByPatient) + patient.hex() + "/";
+  state.Scan(prefix, "", [&](std::string_view k, std::string_view) {
+    out.push_back(*PublicKey::FromHex(k.substr(prefix.size())));
+    return true;
+  });
+  return out;
+}
+
 std::optional<nlohmann::json> ReadAnchor(const StateReader& state, const PublicKey& device, uint64_t seq) {
   return ReadJsonObject(state, std::string(kAnchor) + device.hex() + "/" + ZeroPadded(seq, 8));
 }

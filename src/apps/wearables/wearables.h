@@ -54,6 +54,8 @@ std::string BatchMessage(const std::string& device_hex, uint64_t seq, uint64_t c
 // A device's record (nullopt if never registered): {patient, kind, model,
 // custodian, status, registered_at, batches, last}.
 std::optional<nlohmann::json> ReadDevice(const StateReader& state, const PublicKey& device);
+// The devices `patient` registered (revoked ones too), in key order.
+std::vector<PublicKey> PatientDevices(const StateReader& state, const PublicKey& patient);
 // The anchor of batch `seq` of `device` (nullopt if none).
 std::optional<nlohmann::json> ReadAnchor(const StateReader& state, const PublicKey& device, uint64_t seq);
 

@@ -1,0 +1,100 @@
+// Routes of research data with consent at a custodian: aggregates and
+// pseudonymised exports of wearable readings for a study's researchers
+// (docs/api.md, "Research data"; offchain/research_data.h).
+#include "api/http_util.h"
+#include "api/server.h"
+#include "apps/research/research.h"
+
+namespace cc::api {
+namespace {
+
+constexpr const char* kStudy = "([a-z0-9._-]{1,64})";
+
+std::string Param(const httplib::Request& req, const char* name) {
+  return req.has_param(name) ? req.get_param_value(name) : std::string();
+}
+
+Result<std::optional<uint64_t>> UIntParam(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return std::optional<uint64_t>();
+  const std::string v = req.get_param_value(name);
+  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
+    return Status::Invalid(std::string("'") + name + "' must be a whole number");
+  return std::optional<uint64_t>(std::stoull(v));
+}
+
+}  // namespace
+
+void Server::ResearchRoutes() {
+  auto on = [this](auto handler) {
+    return Authed([this, handler](const httplib::Request& q, httplib::Response& r, const Principal& c) {
+      (this->*handler)(q, r, c);
+    });
+  };
+  http_->Get(std::string("/v1/research/studies/") + kStudy + "/aggregate", on(&Server::ResearchAggregate));
+  http_->Get(std::string("/v1/research/studies/") + kStudy + "/export", on(&Server::ResearchExport));
+}
+
+Status Server::MayUseStudy(const Principal& caller, const std::string& id) const {
+  auto study = research::ReadStudy(chain_->store(), id);
+  if (!study) return Status::NotFound("no study '" + id + "'");
+  Resource r;
+  r.org = (*study)["org"].get<std::string>();
+  return Authorize(caller, Operation::kUseResearchData, r);
+}
+
+void Server::ResearchAggregate(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
+  const std::string study = req.matches[1].str();
+  Status may = MayUseStudy(caller, study);
+  if (may.code() == Code::kNotFound) return ReplyError(res, may);
+  if (!Refuse(res, may, "policy")) return;
+  if (!research_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
+  offchain::AggregateQuery q;
+  q.metric = Param(req, "metric");
+  if (q.metric.empty()) return ReplyError(res, Status::Invalid("give the metric as ?metric=, e.g. heart_rate"));
+  auto first = offchain::ParseDay(Param(req, "from"));
+  auto last = offchain::ParseDay(Param(req, "to"));
+  if (!first || !last)
+    return ReplyError(res, Status::Invalid("give the window as ?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC days, inclusive)"));
+  q.first_day = *first;
+  q.last_day = *last;
+  if (req.has_param("bin")) {
+    const std::string b = req.get_param_value("bin");
+    char* end = nullptr;
+    const double v = std::strtod(b.c_str(), &end);
+    if (b.empty() || *end != '\0') return ReplyError(res, Status::Invalid("'bin' must be a number"));
+    q.bin = v;
+  }
+  auto r = research_->Aggregate(caller.key, study, q);
+  if (r.status().code() == Code::kPermissionDenied) {
+    metrics_->Counter("carechain_research_refused_total", "reason=\"below_k\"")++;
+    return ReplyError(res, 403, "below_k", r.status().message());
+  }
+  if (!r.ok()) return ReplyError(res, r.status());
+  metrics_->Counter("carechain_research_queries_total", "kind=\"aggregate\"")++;
+  ReplyJson(res, *r);
+}
+
+void Server::ResearchExport(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
+  const std::string study = req.matches[1].str();
+  Status may = MayUseStudy(caller, study);
+  if (may.code() == Code::kNotFound) return ReplyError(res, may);
+  if (!Refuse(res, may, "policy")) return;
+  if (!research_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
+  offchain::ExportQuery q;
+  q.metric = Param(req, "metric");
+  if (q.metric.empty()) return ReplyError(res, Status::Invalid("give the metric as ?metric=, e.g. heart_rate"));
+  auto from = UIntParam(req, "from"), to = UIntParam(req, "to"), limit = UIntParam(req, "limit");
+  for (const auto* p : {&from, &to, &limit}) {
+    if (!p->ok()) return ReplyError(res, p->status());
+  }
+  q.from = *from;
+  q.to = *to;
+  if (*limit) q.limit = **limit;
+  q.after = Param(req, "after");
+  auto r = research_->Export(caller.key, study, q);
+  if (!r.ok()) return ReplyError(res, r.status());
+  metrics_->Counter("carechain_research_queries_total", "kind=\"export\"")++;
+  ReplyJson(res, *r);
+}
+
+}  // namespace cc::api
