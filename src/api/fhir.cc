@@ -134,8 +134,16 @@ nlohmann::json AuditEvent(const nlohmann::json& e, const std::string& patient) {
       {"agent", {{{"who", Ref("Practitioner", S(e, "reader"))}, {"requestor", true}, {"purposeOfUse", {purpose}}}}},
       {"source", {{"site", S(e, "custodian")}, {"observer", Ref("Organization", S(e, "custodian"))}}},
       {"entity",
-       {{{"what", Ref("DocumentReference", S(e, "record"))},
-         {"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-entity-type"}, {"code", "2"}}}},
+       {e.contains("record")
+            ? nlohmann::json{{"what", Ref("DocumentReference", S(e, "record"))},
+                             {"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-entity-type"},
+                                       {"code", "2"}}}}
+            // Other data (wearable readings given to a study): what was given, and to which study.
+            : nlohmann::json{{"what", {{"identifier", {{"system", "urn:carechain:study"}, {"value", S(e, "study")}}},
+                                       {"display", S(e, "data") + " data for study " + S(e, "study")}}},
+                             {"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-entity-type"},
+                                       {"code", "2"}}},
+                             {"description", S(e, "what")}},
         {{"what", Ref("Patient", patient)},
          {"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-entity-type"}, {"code", "1"}}},
          {"role", {{"system", "http://terminology.hl7.org/CodeSystem/object-role"}, {"code", "1"}}}}}}};

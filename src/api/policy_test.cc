@@ -34,6 +34,9 @@ class PolicyTest : public ::testing::Test {
     actor(11, "grosshandel", "wholesaler");
     actor(12, "bfarm", "regulator");
     actor(13, "kuehl-logistik", "carrier");
+    actor(14, "uni-a", "researcher");
+    actor(15, "uni-b", "researcher");
+    actor(16, "uni-a", "researcher", "revoked");
     w["identity/node/" + Key(9).hex()] = R"({"org":"hospital"})";
     state_.Apply(w);
   }
@@ -182,6 +185,18 @@ TEST_F(PolicyTest, WearableDataIsThePatientsAndTheirNamedProviders) {
   named.readers = {Key(4).hex()};
   EXPECT_FALSE(Authorize(P(4), Operation::kReadWearableData, named).ok());  // named, but a pharmacist
   for (uint8_t who : {9, 5, 1}) EXPECT_FALSE(Authorize(P(who), Operation::kReadWearableData, About(3)).ok()) << int(who);
+}
+
+TEST_F(PolicyTest, AStudysDataIsForTheResearchersOfItsOrganisation) {
+  Resource study;
+  study.org = "uni-a";
+  EXPECT_TRUE(Authorize(P(14), Operation::kUseResearchData, study).ok());
+  // Another organisation's researcher, a revoked one, and everyone else.
+  for (uint8_t who : {15, 16, 1, 2, 3, 5, 9, 12, 42}) {
+    Status s = Authorize(P(who), Operation::kUseResearchData, study);
+    EXPECT_EQ(s.code(), Code::kPermissionDenied) << int(who);
+  }
+  EXPECT_NE(Authorize(P(15), Operation::kUseResearchData, study).message().find("uni-a"), std::string::npos);
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 #include "cli/research_commands.h"
 
+#include <cstdio>
 #include <memory>
 
 #include "apps/research/research.h"
 #include "cli/common.h"
+#include "cli/records_commands.h"
+#include "crypto/keyfile.h"
 #include "crypto/keys.h"
 #include "util/env.h"
 
@@ -15,9 +18,11 @@ using research::OutcomesOf;
 
 struct Opts {
   std::string study, title, protocol, results, opening, reason, org, after, hash, proof, genesis;
-  std::vector<std::string> primary, secondary, proposers;
+  std::vector<std::string> primary, secondary, proposers, categories;
+  std::string until, metric, from, to;
   uint64_t k = research::kDefaultK, seq = 0, limit = 100;
-  bool wait = false;
+  double bin = 0;
+  bool wait = false, all = false;
 };
 
 bool IsStudyId(const std::string& s) {
@@ -165,12 +170,54 @@ Result<nlohmann::json> VerifyOffline(const Opts& o) {
   return out;
 }
 
+// The public key (hex) of the connection's key file.
+Result<std::string> OwnKey(const Conn& c) {
+  CC_ASSIGN_OR_RETURN(std::string path, KeyFileOf(c));
+  crypto::Init();
+  CC_ASSIGN_OR_RETURN(SecretKey k, ReadKeyFile(path));
+  return k.public_key().hex();
+}
+
+// An export, page by page (--all: every page, a participant's readings joined).
+int Export(const Conn& conn, const Opts& o) {
+  auto client = Connect(conn);
+  if (!client.ok()) return Fail(client.status());
+  std::string base = "/v1/research/studies/" + o.study + "/export?metric=" + o.metric +
+                     "&limit=" + std::to_string(o.limit);
+  if (!o.from.empty()) base += "&from=" + o.from;
+  if (!o.to.empty()) base += "&to=" + o.to;
+  std::string after = o.after;
+  nlohmann::json out;
+  for (;;) {
+    auto page = client->Get(base + (after.empty() ? "" : "&after=" + after));
+    if (!page.ok()) return Fail(page.status());
+    if (!o.all) return Print(*page);
+    if (out.is_null()) {
+      out = *page;
+      out["participants"] = nlohmann::json::array();
+    }
+    for (auto& p : (*page)["participants"]) {
+      auto& list = out["participants"];
+      if (!list.empty() && list.back()["pseudonym"] == p["pseudonym"]) {
+        for (auto& r : p["readings"]) list.back()["readings"].push_back(std::move(r));
+      } else {
+        list.push_back(std::move(p));
+      }
+    }
+    after = page->value("next_after", "");
+    if (after.empty()) break;
+  }
+  out.erase("next_after");
+  return Print(out);
+}
+
 }  // namespace
 
 void AddResearchCommands(CLI::App* app, std::string* node, std::string* ca_file, std::string* key,
                          int* rc) {
   auto* research =
-      app->add_subcommand("research", "The study registry: protocols, outcomes, results, priority");
+      app->add_subcommand("research",
+                          "The study registry (protocols, outcomes, results, priority) and research data with consent");
   research->require_subcommand(1);
   auto o = std::make_shared<Opts>();
   auto conn = [=] { return Conn{*node, *key, *ca_file}; };
@@ -344,6 +391,77 @@ void AddResearchCommands(CLI::App* app, std::string* node, std::string* ca_file,
     }
     *rc = GetAndPrint(conn(), "/v1/modules/research/priority/" + o->hash);
   });
+
+  auto* consent = research->add_subcommand(
+      "consent", "Consent, as a patient, to a study using your wearable data (replaces an earlier consent)");
+  add_conn(consent);
+  study_arg(consent);
+  consent
+      ->add_option("--category", o->categories,
+                   "A data category: heart_rate, spo2, steps, skin_temperature, sleep (repeatable)")
+      ->required();
+  consent->add_option("--until", o->until, "End: +365d, 2027-12-31 or 2027-12-31T18:00:00Z")->required();
+  consent->add_flag("--wait", o->wait, "Wait until the transaction is committed");
+  consent->callback([=] {
+    auto until = ParseTime(o->until, Clock::System()->NowMs());
+    if (!until.ok()) return void(*rc = Fail(Status::Invalid("--until: " + until.status().message())));
+    *rc = Reply(Submit(conn(), "consent", {{"study", o->study}, {"categories", o->categories}, {"until", *until}},
+                       o->wait));
+  });
+
+  auto* withdraw = research->add_subcommand("withdraw", "Withdraw your consent to a study");
+  add_conn(withdraw);
+  study_arg(withdraw);
+  withdraw->add_flag("--wait", o->wait, "Wait until the transaction is committed");
+  withdraw->callback([=] { *rc = Reply(Submit(conn(), "withdraw", {{"study", o->study}}, o->wait)); });
+
+  auto* consents = research->add_subcommand(
+      "consents", "Your research consents; with a study: its consents (its researchers, auditors)");
+  add_conn(consents);
+  consents->add_option("study", o->study, "The study id");
+  consents->add_option("--after", o->after, "With a study: start after this patient key (next_after)");
+  consents->callback([=] {
+    if (!o->study.empty()) {
+      std::string path = "/v1/modules/research/studies/" + o->study + "/consents";
+      if (!o->after.empty()) path += "?after=" + o->after;
+      return void(*rc = GetAndPrint(conn(), path));
+    }
+    auto me = OwnKey(conn());
+    if (!me.ok()) return void(*rc = Fail(me.status()));
+    *rc = GetAndPrint(conn(), "/v1/modules/research/patients/" + *me + "/consents");
+  });
+
+  auto* aggregate = research->add_subcommand(
+      "aggregate",
+      "Count, mean, median and histogram of a metric over consenting patients (at least the study's k)");
+  add_conn(aggregate);
+  study_arg(aggregate);
+  aggregate->add_option("--metric", o->metric, "heart_rate, spo2, steps, skin_temperature or sleep")->required();
+  aggregate->add_option("--from", o->from, "First day, YYYY-MM-DD (UTC)")->required();
+  aggregate->add_option("--to", o->to, "Last day, YYYY-MM-DD (UTC, inclusive)")->required();
+  aggregate->add_option("--bin", o->bin, "Histogram bin width in the metric's unit (default: per metric)");
+  aggregate->callback([=] {
+    std::string path = "/v1/research/studies/" + o->study + "/aggregate?metric=" + o->metric + "&from=" + o->from +
+                       "&to=" + o->to;
+    if (o->bin > 0) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%g", o->bin);
+      path += std::string("&bin=") + b;
+    }
+    *rc = GetAndPrint(conn(), path);
+  });
+
+  auto* exp = research->add_subcommand(
+      "export", "Pseudonymised readings of consenting patients, times shifted per patient by whole days");
+  add_conn(exp);
+  study_arg(exp);
+  exp->add_option("--metric", o->metric, "heart_rate, spo2, steps, skin_temperature or sleep")->required();
+  exp->add_option("--from", o->from, "From this shifted time, ms since the epoch");
+  exp->add_option("--to", o->to, "Before this shifted time, ms since the epoch");
+  exp->add_option("--after", o->after, "Continue after the previous page's next_after");
+  exp->add_option("--limit", o->limit, "Readings per page (1..50000, default 100)")->check(CLI::Range(1, 50000));
+  exp->add_flag("--all", o->all, "Fetch every page and print one document");
+  exp->callback([=] { *rc = Export(conn(), *o); });
 
   auto* verify = research->add_subcommand("verify",
                                           "Check offline that a saved proof's transaction "

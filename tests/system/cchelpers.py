@@ -501,6 +501,17 @@ class Api:
         raise AssertionError(f"block {height} did not appear within {timeout} s")
 
 
+def wait_for(fn, what, timeout=30):
+    """Polls `fn` until it returns something other than None or False; returns it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = fn()
+        if v is not None and v is not False:  # (a 4xx Response is falsy)
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def assert_json_error(resp, status, code=None, message_contains=None):
     """The reply is HTTP `status` with a JSON {code, message} body."""
     assert resp.status_code == status, f"expected {status}, got {resp.status_code}: {resp.text}"
