@@ -22,7 +22,7 @@ struct Opts {
   std::string until, metric, from, to;
   uint64_t k = research::kDefaultK, seq = 0, limit = 100;
   double bin = 0;
-  bool wait = false, all = false;
+  bool wait = false, all = false, limit_given = false;
 };
 
 bool IsStudyId(const std::string& s) {
@@ -182,8 +182,8 @@ Result<std::string> OwnKey(const Conn& c) {
 int Export(const Conn& conn, const Opts& o) {
   auto client = Connect(conn);
   if (!client.ok()) return Fail(client.status());
-  std::string base = "/v1/research/studies/" + o.study + "/export?metric=" + o.metric +
-                     "&limit=" + std::to_string(o.limit);
+  std::string base = "/v1/research/studies/" + o.study + "/export?metric=" + o.metric;
+  if (o.limit_given) base += "&limit=" + std::to_string(o.limit);
   if (!o.from.empty()) base += "&from=" + o.from;
   if (!o.to.empty()) base += "&to=" + o.to;
   std::string after = o.after;
@@ -459,9 +459,12 @@ void AddResearchCommands(CLI::App* app, std::string* node, std::string* ca_file,
   exp->add_option("--from", o->from, "From this shifted time, ms since the epoch");
   exp->add_option("--to", o->to, "Before this shifted time, ms since the epoch");
   exp->add_option("--after", o->after, "Continue after the previous page's next_after");
-  exp->add_option("--limit", o->limit, "Readings per page (1..50000, default 100)")->check(CLI::Range(1, 50000));
+  exp->add_option("--limit", o->limit, "Readings per page (1..50000, default 10000)")->check(CLI::Range(1, 50000));
   exp->add_flag("--all", o->all, "Fetch every page and print one document");
-  exp->callback([=] { *rc = Export(conn(), *o); });
+  exp->callback([=] {
+    o->limit_given = exp->count("--limit") > 0;
+    *rc = Export(conn(), *o);
+  });
 
   auto* verify = research->add_subcommand("verify",
                                           "Check offline that a saved proof's transaction "
