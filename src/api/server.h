@@ -107,6 +107,7 @@ class Server : public offchain::NodeSubmitter {
   // Wearables (api/wearables_routes.cc).
   void WearablesRoutes();
   void PostWearableBatch(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void EraseWearableData(const httplib::Request& req, httplib::Response& res, const Principal& caller);
   void GetWearableRules(const httplib::Request& req, httplib::Response& res, const Principal& caller);
   void PutWearableRules(const httplib::Request& req, httplib::Response& res, const Principal& caller);
   void GetWearableAlerts(const httplib::Request& req, httplib::Response& res, const Principal& caller);

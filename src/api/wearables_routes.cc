@@ -29,6 +29,7 @@ void Server::WearablesRoutes() {
     });
   };
   http_->Post("/v1/wearables/batches", on(&Server::PostWearableBatch));
+  http_->Post("/v1/wearables/erasure", on(&Server::EraseWearableData));
   http_->Get("/v1/wearables/rules", on(&Server::GetWearableRules));
   http_->Put("/v1/wearables/rules", on(&Server::PutWearableRules));
   http_->Get("/v1/wearables/alerts", on(&Server::GetWearableAlerts));
@@ -65,6 +66,24 @@ void Server::PostWearableBatch(const httplib::Request& req, httplib::Response& r
   out["readings"] = batch->readings;
   out["alerts"] = nlohmann::json::array();
   for (const auto& a : batch->alerts) out["alerts"].push_back(a.ToJson());
+  ReplyJson(res, out, out["status"] == "committed" ? 200 : 202);
+}
+
+// The patient's erasure request: their wearable data here is destroyed, then
+// the node confirms it on chain (wearables `erase`).
+void Server::EraseWearableData(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
+  if (!Refuse(res, Authorize(caller, Operation::kSendWearableData, {caller.key, caller, ""}), "policy")) return;
+  if (!wearables_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
+  if (!wearables_->Keeps(caller.key))
+    return ReplyError(res, Status::NotFound("none of your devices keeps its readings at " + wearables_->org()));
+  auto n = wearables_->Erase(caller.key);
+  if (!n.ok()) return ReplyError(res, n.status());
+  spdlog::info("wearables: erased {} documents at a patient's request", *n);
+  auto tx = SubmitAsNode(wearables::kModule, "erase", {{"patient", caller.key.hex()}});
+  if (!tx.ok()) return ReplyError(res, tx.status());
+  if (WantsCommitWait(req)) WaitCommitted(*tx);
+  nlohmann::json out = TxStatus(*tx, /*with_tx=*/false);
+  out["documents"] = *n;
   ReplyJson(res, out, out["status"] == "committed" ? 200 : 202);
 }
 

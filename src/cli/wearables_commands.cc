@@ -19,7 +19,7 @@ struct Opts {
   std::string device_key, kind = "smart_watch", custodian, model, file, patient, after, device;
   std::vector<std::string> rules, notify;
   uint64_t seq = 0;
-  bool wait = false, fhir = false, clear = false;
+  bool wait = false, fhir = false, clear = false, yes = false;
 };
 
 // CSV lines "time,metric,value" (time: ms or 2026-11-26T10:00:00Z); an
@@ -191,6 +191,17 @@ void AddWearablesCommands(CLI::App* app, std::string* node, std::string* ca_file
   readings->callback([=] {
     *rc = GetAndPrint(conn(), "/v1/wearables/devices/" + o->device + "/readings?seq=" + std::to_string(o->seq) +
                                   (o->fhir ? "&format=fhir" : ""));
+  });
+
+  auto* erase = w->add_subcommand("erase", "Have your wearable data at its custodian destroyed (cannot be undone)");
+  add_conn(erase);
+  erase->add_flag("--yes", o->yes, "Yes: destroy my readings, rules and alerts there")->required();
+  erase->add_flag("--wait", o->wait, "Wait until the node's receipt is committed");
+  erase->callback([=] {
+    auto c = Connect(conn());
+    if (!c.ok()) return void(*rc = Fail(c.status()));
+    auto r = c->Post(std::string("/v1/wearables/erasure") + (o->wait ? "?wait=commit" : ""), "{}", "application/json");
+    *rc = r.ok() ? Print(*r) : Fail(r.status());
   });
 
   auto* devices = w->add_subcommand("devices", "Your registered devices");

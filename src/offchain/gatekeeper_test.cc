@@ -61,6 +61,7 @@ class TamperingStore : public RecordStore {
                                                                          size_t n) const override {
     return s_->ListDocuments(p, a, n);
   }
+  Result<size_t> DeleteDocuments(std::string_view p) override { return s_->DeleteDocuments(p); }
   std::string_view engine() const override { return "tampering"; }
   bool flip_ciphertext = false, other_salt = false;
 

@@ -102,6 +102,7 @@ constexpr Statement kStatements[] = {
     {"get_document", "SELECT bytes FROM documents WHERE key = $1"},
     {"replace_document",
      "INSERT INTO documents (key, bytes) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET bytes = excluded.bytes"},
+    {"delete_documents", "DELETE FROM documents WHERE starts_with(key, $1)"},
     {"list_documents",
      "SELECT key, bytes FROM documents WHERE ($1 = '' OR key COLLATE \"C\" > $1) AND starts_with(key, $2) "
      "ORDER BY key COLLATE \"C\" LIMIT $3"},
@@ -423,6 +424,21 @@ class PostgresStore final : public RecordStore {
     });
     if (!st.ok()) return st;
     return out;
+  }
+
+  Result<size_t> DeleteDocuments(std::string_view prefix) override {
+    const std::string p(prefix);
+    if (p.empty()) return Status::Invalid("deleting documents needs a prefix");
+    if (HasNul(p)) return Status::Invalid("document key holds a NUL byte");
+    size_t n = 0;
+    Status st = Run("delete documents " + p, [&](Pool::Lease& lease) {
+      pqxx::work tx(lease.conn());
+      n = static_cast<size_t>(tx.exec_prepared("delete_documents", p).affected_rows());
+      Commit(tx);
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return n;
   }
 
   Status Erase(std::string_view id, const OutboxEntry& receipt) override {

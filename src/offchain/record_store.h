@@ -88,6 +88,10 @@ class RecordStore {
   [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::string>>> ListDocuments(
       std::string_view prefix, std::string_view after, size_t limit) const = 0;
 
+  // Deletes every document whose key starts with `prefix` (not empty);
+  // returns how many. SQLite: zeroed and out of the WAL, as Erase.
+  [[nodiscard]] virtual Result<size_t> DeleteDocuments(std::string_view prefix) = 0;
+
   // "sqlite" or "postgres".
   virtual std::string_view engine() const = 0;
 };

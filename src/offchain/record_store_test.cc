@@ -241,6 +241,21 @@ TEST_P(RecordStoreTest, DocumentsPutTogetherAreAllOrNothing) {
   EXPECT_EQ(*store_->GetDocument("d/3"), "three");
 }
 
+TEST_P(RecordStoreTest, DocumentsAreDeletedByPrefix) {
+  for (const char* k : {"w/a/1", "w/a/2", "w/ab", "w/b/1", "v/a/1"}) ASSERT_TRUE(store_->PutDocument(k, k).ok());
+  auto n = store_->DeleteDocuments("w/a/");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2u);
+  EXPECT_EQ(*store_->DeleteDocuments("w/a/"), 0u);
+  EXPECT_EQ(store_->DeleteDocuments("").status().code(), Code::kInvalidArgument);
+  Reopen();
+  EXPECT_EQ(store_->GetDocument("w/a/1").status().code(), Code::kNotFound);
+  for (const char* k : {"w/ab", "w/b/1", "v/a/1"}) EXPECT_EQ(*store_->GetDocument(k), k);
+  // Written again after the deletion: a new document.
+  ASSERT_TRUE(store_->PutDocument("w/a/1", "new").ok());
+  EXPECT_EQ(*store_->GetDocument("w/a/1"), "new");
+}
+
 TEST_P(RecordStoreTest, DocumentsAreListedByPrefixInByteOrderAndPaged) {
   for (const char* k : {"w/a/2", "w/a/10", "w/a/1", "w/b/1", "w/a", "v/a/1", "w/a/\xc3\xa9", "w/a/Z"})
     ASSERT_TRUE(store_->PutDocument(k, std::string("v:") + k).ok()) << k;

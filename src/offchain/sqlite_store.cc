@@ -152,6 +152,19 @@ class SqliteStore final : public RecordStore {
     return out;
   }
 
+  Result<size_t> DeleteDocuments(std::string_view prefix) override {
+    if (prefix.empty()) return Status::Invalid("deleting documents needs a prefix");
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt q(Prepared("DELETE FROM documents WHERE key >= ?1 AND substr(CAST(key AS BLOB), 1, ?2) = CAST(?1 AS BLOB)"));
+    if (!q.ok()) return Error("prepare document delete");
+    if (q.Text(1, prefix).Int(2, static_cast<int64_t>(prefix.size())).Step() != SQLITE_DONE)
+      return Error("document delete");
+    const auto n = static_cast<size_t>(sqlite3_changes(db_));
+    if (n > 0 && sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr) != SQLITE_OK)
+      return Error("checkpoint after deleting documents");
+    return n;
+  }
+
   Status Erase(std::string_view id, const OutboxEntry& receipt) override {
     std::lock_guard<std::mutex> lock(mu_);
     CC_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));

@@ -250,6 +250,24 @@ Result<std::vector<wearables::Reading>> WearableCustodian::Batch(const PublicKey
   return out;
 }
 
+Result<size_t> WearableCustodian::Erase(const PublicKey& patient) {
+  const std::string p = patient.hex();
+  std::lock_guard<std::mutex> lock(ingest_mu_);  // no batch half-stored under the old key
+  std::vector<std::string> prefixes = {"wearables/key/" + p, "wearables/rules/" + p, AlertPrefix(p),
+                                       "wearables/day/" + p + "/"};
+  for (const auto& dev : wearables::PatientDevices(*state_, patient)) {
+    auto d = wearables::ReadDevice(*state_, dev);
+    if (d && (*d)["custodian"] == org_) prefixes.push_back("wearables/batch/" + dev.hex() + "/");
+  }
+  size_t n = 0;
+  for (const auto& prefix : prefixes) {  // the key first: from then on nothing of the rest is readable
+    CC_ASSIGN_OR_RETURN(size_t deleted, store_->DeleteDocuments(prefix));
+    n += deleted;
+  }
+  evaluators_.erase(p);
+  return n;
+}
+
 bool WearableCustodian::Keeps(const PublicKey& patient) const {
   for (const auto& dev : wearables::PatientDevices(*state_, patient)) {
     auto d = wearables::ReadDevice(*state_, dev);

@@ -68,6 +68,12 @@ class WearableCustodian {
   // The readings of a device's batch `seq` with root `root` (decrypted).
   Result<std::vector<wearables::Reading>> Batch(const PublicKey& device, uint64_t seq, const std::string& root) const;
 
+  // The patient's erasure request: destroys their data key (crypto-shredding:
+  // every sealed copy, backups included, is unreadable from then on), then
+  // their batches, day summaries, rules and alerts here. Returns how many
+  // documents were deleted. Readings sent later start afresh under a new key.
+  Result<size_t> Erase(const PublicKey& patient);
+
   // For research (offchain/research_data.h):
   // True if a device of `patient` keeps its readings here.
   bool Keeps(const PublicKey& patient) const;

@@ -149,5 +149,49 @@ TEST_F(WearableCustodianTest, RefusesWhatIsNotThePatientsOrNotSigned) {
                    .ok());
 }
 
+TEST_F(WearableCustodianTest, ErasureShredsEverythingOfThePatientAndNothingElse) {
+  ASSERT_TRUE(custodian_->SetRules(k().patient.public_key(),
+                                   {{"rules", {{{"id", "low"}, {"metric", "heart_rate"}, {"below", 40}}}}})
+                  .ok());
+  auto b = custodian_->Ingest(k().patient.public_key(), Body(1, kT0, {38, 37, 70}));
+  ASSERT_TRUE(b.ok());
+  Anchor(b->anchor);
+  ASSERT_TRUE(store_->PutDocument("coldchain/other", "not the patient's").ok());
+  const uint64_t day = kT0 / wearables::kDayMs;
+  EXPECT_EQ(custodian_->DaySummaries(k().patient.public_key(), 0, day, day)->count, 3u);
+
+  auto n = custodian_->Erase(k().patient.public_key());
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 5u);  // key, rules, alert, batch, one day summary
+  auto left = store_->ListDocuments("wearables/", "", 100);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
+  EXPECT_EQ(*store_->GetDocument("coldchain/other"), "not the patient's");
+  EXPECT_EQ(custodian_->Batch(watch_.public_key(), 1, b->anchor["root"]).status().code(), Code::kNotFound);
+  EXPECT_TRUE((*custodian_->Alerts(k().patient.public_key(), "", 10))["alerts"].empty());
+  EXPECT_TRUE((*custodian_->Rules(k().patient.public_key()))["rules"].empty());
+  EXPECT_EQ(custodian_->DaySummaries(k().patient.public_key(), 0, day, day)->count, 0u);
+  EXPECT_TRUE(custodian_->PatientReadings(k().patient.public_key(), 0)->empty());
+
+  // The node confirms it on chain: the device shows when, and how many batches.
+  ASSERT_EQ(ledger_.RunOne(ledger_.Tx(k().node, "erase", {{"patient", k().patient.public_key().hex()}}, "wearables")),
+            TxCode::kOk);
+  auto d = wearables::ReadDevice(ledger_.state, watch_.public_key());
+  EXPECT_EQ((*d)["erased_batches"], 1);
+  EXPECT_GT((*d)["erased_at"].get<uint64_t>(), 0u);
+  // Only a node, and only of a custodian of the patient's devices.
+  std::string why;
+  EXPECT_EQ(ledger_.RunOne(ledger_.Tx(k().patient, "erase", {{"patient", k().patient.public_key().hex()}}, "wearables"),
+                           &why),
+            TxCode::kUnauthorized);
+  EXPECT_EQ(ledger_.RunOne(ledger_.Tx(k().node, "erase", {{"patient", k().doctor.public_key().hex()}}, "wearables")),
+            TxCode::kNotFound);
+
+  // Later readings start afresh under a new key.
+  auto again = custodian_->Ingest(k().patient.public_key(), Body(2, kT0 + 3600'000, {71, 72}));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(custodian_->Batch(watch_.public_key(), 2, again->anchor["root"])->size(), 2u);
+}
+
 }  // namespace
 }  // namespace cc::offchain

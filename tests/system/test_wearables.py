@@ -164,7 +164,37 @@ def test_bad_batches_are_refused_and_change_nothing(watch, cli):
     assert batches() == 1
 
 
-@pytest.mark.parametrize("sub", ["register", "revoke", "send", "rules", "alerts", "readings", "devices"])
+def test_the_patient_has_their_wearable_data_erased(watch, cli):
+    net, node, device, _ = watch
+    patient = net.keys["patient-anna"]
+    api = node.api(patient)
+    readings = [{"t": T0 + i * MIN, "metric": "heart_rate", "value": 60 + i} for i in range(5)]
+    r = api.post_json("/v1/wearables/batches?wait=commit", python_batch(device, 1, readings))
+    assert r.status_code == 200, r.text
+    path = f"/v1/wearables/devices/{device.public_hex}/readings?seq=1"
+    assert len(api.get_json(path)["readings"]) == 5
+
+    # Only the patient asks; --yes is required.
+    cchelpers.assert_json_error(node.api(net.keys["dr-weber"]).post_json("/v1/wearables/erasure", {}), 403)
+    r = cli.run("wearables", "erase", "--node", node.url, "--key", net.key_path("patient-anna"))
+    assert r.returncode != 0 and "--yes" in r.stderr
+    assert len(api.get_json(path)["readings"]) == 5
+
+    r = cli.run("wearables", "erase", "--yes", "--wait", "--node", node.url, "--key", net.key_path("patient-anna"))
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["status"] == "committed" and out["documents"] >= 3  # key, batch, day summary
+    cchelpers.assert_json_error(api.get(path), 404)
+    dev = api.get_json(f"/v1/modules/wearables/devices/{device.public_hex}")
+    assert dev["erased_batches"] == 1 and dev["erased_at"] > 0
+    # The anchor stays on chain; new readings start afresh.
+    assert api.get_json(f"/v1/modules/wearables/devices/{device.public_hex}/anchors")["anchors"][0]["count"] == 5
+    later = [{"t": T0 + 3_600_000, "metric": "heart_rate", "value": 61}]
+    assert api.post_json("/v1/wearables/batches?wait=commit", python_batch(device, 2, later)).status_code == 200
+    assert len(api.get_json(f"/v1/wearables/devices/{device.public_hex}/readings?seq=2")["readings"]) == 1
+
+
+@pytest.mark.parametrize("sub", ["register", "revoke", "send", "rules", "alerts", "readings", "devices", "erase"])
 def test_wearables_help(cli, sub):
     r = cli.run("wearables", sub, "--help", timeout=30)
     assert r.returncode == 0 and "Usage:" in r.stdout, r.stderr

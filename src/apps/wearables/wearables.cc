@@ -63,11 +63,13 @@ WearablesModule::WearablesModule() {
       .UInt("last", 1, UINT64_MAX)
       .Hex("root", 32)
       .Hex("device_sig", 64);
+  erase_.Hex("patient", 32);
 }
 
 Status WearablesModule::Check(std::string_view action, const nlohmann::json& p) const {
   if (action == "register_device") return register_.Check(p);
   if (action == "revoke_device") return revoke_.Check(p);
+  if (action == "erase") return erase_.Check(p);
   if (action == "anchor") {
     CC_RETURN_IF_ERROR(anchor_.Check(p));
     // Several metrics may share a time: only the span's order is checked.
@@ -81,6 +83,7 @@ TxResult WearablesModule::Execute(const TxContext& ctx, Overlay& state) const {
   const std::string& a = ctx.tx.body().action;
   if (a == "register_device") return Register(ctx, state);
   if (a == "revoke_device") return Revoke(ctx, state);
+  if (a == "erase") return Erase(ctx, state);
   return Anchor(ctx, state);
 }
 
@@ -146,6 +149,26 @@ TxResult WearablesModule::Anchor(const TxContext& ctx, Overlay& state) const {
   WriteJson(state, std::string(kAnchor) + device.hex() + "/" + ZeroPadded(seq, 8),
             {{"root", p["root"]}, {"count", p["count"]}, {"first", first}, {"last", p["last"]},
              {"tx", ctx.tx.id().hex()}, {"height", ctx.height}});
+  return TxResult::Ok();
+}
+
+// The readings of the devices the node's organisation keeps were destroyed
+// at the patient's request: each such device records when, and how many of
+// its batches (their anchors stay; what they prove is gone).
+TxResult WearablesModule::Erase(const TxContext& ctx, Overlay& state) const {
+  auto org = identity::NodeOrg(state, ctx.tx.body().actor);
+  if (!org) return TxResult::Reject(TxCode::kUnauthorized, "an erasure is confirmed by a custodian's node");
+  const PublicKey patient = KeyField(ctx.payload, "patient");
+  size_t n = 0;
+  for (const auto& dev : PatientDevices(state, patient)) {
+    auto d = ReadDevice(state, dev);
+    if ((*d)["custodian"] != *org) continue;
+    (*d)["erased_at"] = ctx.time_ms;
+    (*d)["erased_batches"] = (*d)["batches"];
+    WriteJson(state, std::string(kDevice) + dev.hex(), *d);
+    ++n;
+  }
+  if (n == 0) return TxResult::Reject(TxCode::kNotFound, "the patient has no device kept by " + *org);
   return TxResult::Ok();
 }
 

@@ -14,6 +14,9 @@
 //   revoke_device   {device}                                    the patient
 //   anchor          {device, seq, count, first, last, root,     a node of the
 //                    device_sig}                                device's custodian
+//   erase           {patient}                                   a node of a custodian of the
+//                                                               patient's devices: the receipt of
+//                                                               the patient's erasure request
 #pragma once
 
 #include <cstdint>
@@ -74,8 +77,9 @@ class WearablesModule : public Module {
   TxResult Register(const TxContext& ctx, Overlay& state) const;
   TxResult Revoke(const TxContext& ctx, Overlay& state) const;
   TxResult Anchor(const TxContext& ctx, Overlay& state) const;
+  TxResult Erase(const TxContext& ctx, Overlay& state) const;
 
-  PayloadSchema register_, revoke_, anchor_;
+  PayloadSchema register_, revoke_, anchor_, erase_;
 };
 
 }  // namespace cc::wearables
