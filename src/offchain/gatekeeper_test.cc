@@ -52,9 +52,7 @@ class TamperingStore : public RecordStore {
   Result<std::vector<OutboxEntry>> ListOutbox(size_t n) const override { return s_->ListOutbox(n); }
   Status RemoveOutbox(const std::vector<std::string>& ids) override { return s_->RemoveOutbox(ids); }
   Status PutDocument(std::string_view k, std::string_view b) override { return s_->PutDocument(k, b); }
-  Status PutDocuments(const std::vector<std::pair<std::string, std::string>>& d) override {
-    return s_->PutDocuments(d);
-  }
+  Status WriteDocuments(const std::vector<DocumentWrite>& w) override { return s_->WriteDocuments(w); }
   Status ReplaceDocument(std::string_view k, std::string_view b) override { return s_->ReplaceDocument(k, b); }
   Result<std::string> GetDocument(std::string_view k) const override { return s_->GetDocument(k); }
   Result<std::vector<std::pair<std::string, std::string>>> ListDocuments(std::string_view p, std::string_view a,

@@ -360,34 +360,31 @@ class PostgresStore final : public RecordStore {
   }
 
   Status PutDocument(std::string_view key, std::string_view bytes) override {
-    return PutDocuments({{std::string(key), std::string(bytes)}});
-  }
-
-  Status PutDocuments(const std::vector<std::pair<std::string, std::string>>& docs) override {
-    for (const auto& [k, _] : docs) {
-      if (HasNul(k)) return Status::Invalid("document key holds a NUL byte");
-    }
-    if (docs.empty()) return Status::Ok();
-    return Run("put document " + docs.front().first, [&](Pool::Lease& lease) {
-      pqxx::work tx(lease.conn());
-      for (const auto& [k, bytes] : docs) {
-        pqxx::result r = tx.exec_prepared("put_document", k, pqxx::binarystring(bytes));
-        if (r.affected_rows() == 0) {
-          pqxx::result g = tx.exec_prepared("get_document", k);
-          if (g.empty() || Bytes(g[0][0]) != bytes) return Status::Exists("document " + k + " holds other bytes");
-        }
-      }
-      Commit(tx);
-      return Status::Ok();
-    });
+    return WriteDocuments({{std::string(key), std::string(bytes), false}});
   }
 
   Status ReplaceDocument(std::string_view key, std::string_view bytes) override {
-    const std::string k(key);
-    if (HasNul(k)) return Status::Invalid("document key holds a NUL byte");
-    return Run("replace document " + k, [&](Pool::Lease& lease) {
+    return WriteDocuments({{std::string(key), std::string(bytes), true}});
+  }
+
+  Status WriteDocuments(const std::vector<DocumentWrite>& writes) override {
+    for (const auto& w : writes) {
+      if (HasNul(w.key)) return Status::Invalid("document key holds a NUL byte");
+    }
+    if (writes.empty()) return Status::Ok();
+    return Run("write document " + writes.front().key, [&](Pool::Lease& lease) {
       pqxx::work tx(lease.conn());
-      tx.exec_prepared("replace_document", k, pqxx::binarystring(std::string(bytes)));
+      for (const auto& w : writes) {
+        const pqxx::binarystring bytes(w.bytes);
+        if (w.replace) {
+          tx.exec_prepared("replace_document", w.key, bytes);
+          continue;
+        }
+        if (tx.exec_prepared("put_document", w.key, bytes).affected_rows() == 0) {
+          pqxx::result g = tx.exec_prepared("get_document", w.key);
+          if (g.empty() || Bytes(g[0][0]) != w.bytes) return Status::Exists("document " + w.key + " holds other bytes");
+        }
+      }
       Commit(tx);
       return Status::Ok();
     });

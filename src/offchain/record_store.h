@@ -49,6 +49,11 @@ struct OutboxEntry {
   bool operator==(const OutboxEntry&) const = default;
 };
 
+struct DocumentWrite {
+  std::string key, bytes;
+  bool replace = false;  // else write-once
+};
+
 class RecordStore {
  public:
   virtual ~RecordStore() = default;
@@ -77,8 +82,9 @@ class RecordStore {
   // Stores `bytes` under `key`, durably. The same bytes again: OK (a
   // retry); other bytes under a taken key: kAlreadyExists, the first stay.
   [[nodiscard]] virtual Status PutDocument(std::string_view key, std::string_view bytes) = 0;
-  // PutDocument for each of `docs`, all or none (one transaction).
-  [[nodiscard]] virtual Status PutDocuments(const std::vector<std::pair<std::string, std::string>>& docs) = 0;
+  // Each write as PutDocument (or ReplaceDocument if `replace`), all or
+  // none (one transaction).
+  [[nodiscard]] virtual Status WriteDocuments(const std::vector<DocumentWrite>& writes) = 0;
   // Stores `bytes` under `key`, replacing what was there (a patient's rules).
   [[nodiscard]] virtual Status ReplaceDocument(std::string_view key, std::string_view bytes) = 0;
   // kNotFound if nothing is stored under `key`.

@@ -224,21 +224,24 @@ TEST_P(RecordStoreTest, DocumentsAreWrittenOnceAndSurviveAReopen) {
   EXPECT_EQ(*store_->GetDocument(key + "y"), "new");
 }
 
-TEST_P(RecordStoreTest, DocumentsPutTogetherAreAllOrNothing) {
+TEST_P(RecordStoreTest, DocumentsWrittenTogetherAreAllOrNothing) {
   ASSERT_TRUE(store_->PutDocument("d/2", "two").ok());
-  // One document clashes: none of the three is written.
-  Status s = store_->PutDocuments({{"d/1", "one"}, {"d/2", "other"}, {"d/3", "three"}});
+  ASSERT_TRUE(store_->PutDocument("d/r", "old").ok());
+  // One write-once document clashes: none of the writes happens.
+  Status s = store_->WriteDocuments({{"d/1", "one"}, {"d/r", "new", true}, {"d/2", "other"}, {"d/3", "three"}});
   EXPECT_EQ(s.code(), Code::kAlreadyExists) << s.ToString();
   EXPECT_EQ(store_->GetDocument("d/1").status().code(), Code::kNotFound);
   EXPECT_EQ(store_->GetDocument("d/3").status().code(), Code::kNotFound);
-  // The same bytes again are a retry.
-  ASSERT_TRUE(store_->PutDocuments({{"d/1", "one"}, {"d/2", "two"}, {"d/3", "three"}}).ok());
-  ASSERT_TRUE(store_->PutDocuments({{"d/1", "one"}, {"d/3", "three"}}).ok());
-  ASSERT_TRUE(store_->PutDocuments({}).ok());
+  EXPECT_EQ(*store_->GetDocument("d/r"), "old");
+  // The same bytes again are a retry; a replacement replaces.
+  ASSERT_TRUE(store_->WriteDocuments({{"d/1", "one"}, {"d/r", "new", true}, {"d/2", "two"}, {"d/3", "three"}}).ok());
+  ASSERT_TRUE(store_->WriteDocuments({{"d/1", "one"}, {"d/3", "three"}, {"d/r", "newer", true}}).ok());
+  ASSERT_TRUE(store_->WriteDocuments({}).ok());
   Reopen();
   EXPECT_EQ(*store_->GetDocument("d/1"), "one");
   EXPECT_EQ(*store_->GetDocument("d/2"), "two");
   EXPECT_EQ(*store_->GetDocument("d/3"), "three");
+  EXPECT_EQ(*store_->GetDocument("d/r"), "newer");
 }
 
 TEST_P(RecordStoreTest, DocumentsAreDeletedByPrefix) {

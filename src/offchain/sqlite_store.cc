@@ -102,27 +102,22 @@ class SqliteStore final : public RecordStore {
   }
 
   Status PutDocument(std::string_view key, std::string_view bytes) override {
-    return PutDocuments({{std::string(key), std::string(bytes)}});
-  }
-
-  Status PutDocuments(const std::vector<std::pair<std::string, std::string>>& docs) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    CC_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status s;
-    for (const auto& [key, bytes] : docs) {
-      s = InsertDocument(key, bytes);
-      if (!s.ok()) break;
-    }
-    return Finish(s);
+    return WriteDocuments({{std::string(key), std::string(bytes), false}});
   }
 
   Status ReplaceDocument(std::string_view key, std::string_view bytes) override {
+    return WriteDocuments({{std::string(key), std::string(bytes), true}});
+  }
+
+  Status WriteDocuments(const std::vector<DocumentWrite>& writes) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt q(Prepared("INSERT INTO documents (key, bytes) VALUES (?1, ?2) "
-                    "ON CONFLICT (key) DO UPDATE SET bytes = excluded.bytes"));
-    if (!q.ok()) return Error("prepare document replace");
-    if (q.Text(1, key).Blob(2, bytes).Step() != SQLITE_DONE) return Error("document replace");
-    return Status::Ok();
+    CC_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s;
+    for (const auto& w : writes) {
+      s = w.replace ? ReplaceRow(w.key, w.bytes) : InsertDocument(w.key, w.bytes);
+      if (!s.ok()) break;
+    }
+    return Finish(s);
   }
 
   Result<std::string> GetDocument(std::string_view key) const override {
@@ -232,6 +227,14 @@ class SqliteStore final : public RecordStore {
   }
 
  private:
+  Status ReplaceRow(std::string_view key, std::string_view bytes) {
+    Stmt q(Prepared("INSERT INTO documents (key, bytes) VALUES (?1, ?2) "
+                    "ON CONFLICT (key) DO UPDATE SET bytes = excluded.bytes"));
+    if (!q.ok()) return Error("prepare document replace");
+    if (q.Text(1, key).Blob(2, bytes).Step() != SQLITE_DONE) return Error("document replace");
+    return Status::Ok();
+  }
+
   // Inside a transaction: write-once, the same bytes again are a retry.
   Status InsertDocument(std::string_view key, std::string_view bytes) {
     Stmt q(Prepared("INSERT INTO documents (key, bytes) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING"));

@@ -80,11 +80,35 @@ Status WearableCustodian::WriteSealed(const std::string& key, const std::string&
   return store_->PutDocument(key, Seal(dk, value.dump(), key));
 }
 
-wearables::Evaluator& WearableCustodian::EvaluatorOf(const std::string& patient,
-                                                     const std::vector<wearables::Rule>& rules) {
-  auto& e = evaluators_[patient];
-  if (!e) e = std::make_unique<wearables::Evaluator>(rules);
-  return *e;
+std::shared_ptr<WearableCustodian::Patient> WearableCustodian::PatientOf(const std::string& patient) {
+  std::lock_guard<std::mutex> lock(patients_mu_);
+  auto& p = patients_[patient];
+  if (!p) p = std::make_shared<Patient>();
+  return p;
+}
+
+Result<wearables::Evaluator*> WearableCustodian::EvaluatorOf(Patient& p, const std::string& patient,
+                                                             const AeadKey& dk) {
+  if (p.evaluator) return p.evaluator.get();
+  std::vector<wearables::Rule> rules;
+  auto stored = ReadSealed("wearables/rules/" + patient, patient);
+  if (stored.ok()) {
+    for (const auto& j : (*stored)["rules"]) rules.push_back(*wearables::Rule::FromJson(j));
+  } else if (stored.status().code() != Code::kNotFound) {
+    return stored.status();
+  }
+  const PublicKey key = *PublicKey::FromHex(patient);
+  p.evaluator = std::make_unique<wearables::Evaluator>(
+      std::move(rules), [this, key](uint8_t metric, uint64_t first, uint64_t last) {
+        return DaySummaries(key, metric, first, last);
+      });
+  // Runs in progress before a restart carry on.
+  const std::string runs_key = "wearables/runs/" + patient;
+  if (auto sealed = store_->GetDocument(runs_key); sealed.ok()) {
+    if (auto plain = Open(dk, *sealed, runs_key); plain.ok())
+      p.evaluator->RestoreRuns(nlohmann::json::parse(*plain, nullptr, false));
+  }
+  return p.evaluator.get();
 }
 
 Result<IngestedBatch> WearableCustodian::Ingest(const PublicKey& caller, const nlohmann::json& body) {
@@ -124,47 +148,62 @@ Result<IngestedBatch> WearableCustodian::Ingest(const PublicKey& caller, const n
                 {"last", last},            {"root", root.hex()}, {"device_sig", sig->hex()}};
   const std::string doc = BatchPrefix(device->hex(), seq) + root.hex();
 
-  std::lock_guard<std::mutex> lock(ingest_mu_);
+  auto state = PatientOf(patient);
+  std::lock_guard<std::mutex> lock(state->mu);
   if (store_->GetDocument(doc).ok()) return out;  // a retry: stored and evaluated before
   CC_ASSIGN_OR_RETURN(auto same_seq, store_->ListDocuments(BatchPrefix(device->hex(), seq), "", 1));
   if (!same_seq.empty())
     return Status::Exists("another batch " + std::to_string(seq) + " of this device was received: number it " +
                           std::to_string(seq + 1) + " or later");
+  CC_ASSIGN_OR_RETURN(AeadKey dk, DataKey(patient));
 
-  // Rules first, then the batch: a crash in between re-evaluates on the retry.
-  std::vector<wearables::Rule> rules;
-  if (auto r = ReadSealed("wearables/rules/" + patient, patient); r.ok()) {
-    for (const auto& j : (*r)["rules"]) rules.push_back(*wearables::Rule::FromJson(j));
-  } else if (r.status().code() != Code::kNotFound) {
-    return r.status();
+  // The batch, its day summaries (research aggregates, baselines), the
+  // alerts it raised and the rules' runs after it: one store transaction.
+  // The evaluator advances only once they are stored.
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& r : readings) list.push_back({r.t, r.metric, r.milli});
+  std::vector<DocumentWrite> writes = {{doc, Seal(dk, list.dump(), doc)}};
+  for (const auto& [at, summary] : wearables::SummarizeDays(readings)) {
+    std::string key = DayPrefix(patient, at.first) + ZeroPadded(at.second, 6) + "/" + device->hex() + "/" +
+                      ZeroPadded(seq, 8);
+    std::string sealed = Seal(dk, summary.Encode(), key);
+    writes.push_back({std::move(key), std::move(sealed)});
   }
-  if (!rules.empty()) {
-    wearables::Evaluator& e = EvaluatorOf(patient, rules);
+  CC_ASSIGN_OR_RETURN(wearables::Evaluator* e, EvaluatorOf(*state, patient, dk));
+  if (!e->rules().empty()) {
+    const nlohmann::json before = e->SaveRuns();
     std::map<uint8_t, std::vector<wearables::Sample>> by_metric;
     for (const auto& r : readings) by_metric[r.metric].push_back({r.t, static_cast<double>(r.milli) / 1000});
+    Status fed;
     for (const auto& [m, samples] : by_metric) {
-      for (auto& a : e.Feed(wearables::Metrics()[m].name, samples)) out.alerts.push_back(std::move(a));
+      auto alerts = e->Feed(wearables::Metrics()[m].name, samples);
+      if (!alerts.ok()) {
+        fed = alerts.status();
+        break;
+      }
+      for (auto& a : *alerts) out.alerts.push_back(std::move(a));
     }
     std::stable_sort(out.alerts.begin(), out.alerts.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
     for (const auto& a : out.alerts) {
       nlohmann::json j = a.ToJson();
       j["device"] = device->hex();
-      Status s = WriteSealed(AlertPrefix(patient) + ZeroPadded(a.at, 16) + "/" + a.rule, patient, j);
-      if (!s.ok() && s.code() != Code::kAlreadyExists) return s;
+      // (Replace: two devices' readings at one time could raise a rule's alert twice.)
+      const std::string key = AlertPrefix(patient) + ZeroPadded(a.at, 16) + "/" + a.rule;
+      writes.push_back({key, Seal(dk, j.dump(), key), /*replace=*/true});
     }
+    const std::string runs_key = "wearables/runs/" + patient;
+    writes.push_back({runs_key, Seal(dk, e->SaveRuns().dump(), runs_key), /*replace=*/true});
+    if (!fed.ok()) {
+      e->RestoreRuns(before);
+      return fed;
+    }
+    if (Status s = store_->WriteDocuments(writes); !s.ok()) {
+      e->RestoreRuns(before);  // not stored: the retry evaluates the batch again
+      return s;
+    }
+  } else {
+    CC_RETURN_IF_ERROR(store_->WriteDocuments(writes));
   }
-  // The batch and its day summaries (for research aggregates) together.
-  CC_ASSIGN_OR_RETURN(AeadKey dk, DataKey(patient));
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& r : readings) list.push_back({r.t, r.metric, r.milli});
-  std::vector<std::pair<std::string, std::string>> docs = {{doc, Seal(dk, list.dump(), doc)}};
-  for (const auto& [at, summary] : wearables::SummarizeDays(readings)) {
-    std::string key = DayPrefix(patient, at.first) + ZeroPadded(at.second, 6) + "/" + device->hex() + "/" +
-                      ZeroPadded(seq, 8);
-    std::string sealed = Seal(dk, summary.Encode(), key);
-    docs.emplace_back(std::move(key), std::move(sealed));
-  }
-  CC_RETURN_IF_ERROR(store_->PutDocuments(docs));
   if (!out.alerts.empty()) {
     std::lock_guard<std::mutex> a(alert_mu_);
     alert_counts_[patient] += out.alerts.size();
@@ -198,11 +237,12 @@ Status WearableCustodian::SetRules(const PublicKey& patient, const nlohmann::jso
     }
   }
   const std::string p = patient.hex();
-  std::lock_guard<std::mutex> lock(ingest_mu_);
+  auto state = PatientOf(p);
+  std::lock_guard<std::mutex> lock(state->mu);
   CC_ASSIGN_OR_RETURN(AeadKey dk, DataKey(p));
   const std::string key = "wearables/rules/" + p;
   CC_RETURN_IF_ERROR(store_->ReplaceDocument(key, Seal(dk, stored.dump(), key)));
-  evaluators_.erase(p);  // new rules start from a fresh run (baselines refill from new readings)
+  state->evaluator.reset();  // new rules start from fresh runs (their fingerprint differs)
   return Status::Ok();
 }
 
@@ -252,9 +292,10 @@ Result<std::vector<wearables::Reading>> WearableCustodian::Batch(const PublicKey
 
 Result<size_t> WearableCustodian::Erase(const PublicKey& patient) {
   const std::string p = patient.hex();
-  std::lock_guard<std::mutex> lock(ingest_mu_);  // no batch half-stored under the old key
-  std::vector<std::string> prefixes = {"wearables/key/" + p, "wearables/rules/" + p, AlertPrefix(p),
-                                       "wearables/day/" + p + "/"};
+  auto state = PatientOf(p);
+  std::lock_guard<std::mutex> lock(state->mu);  // no batch half-stored under the old key
+  std::vector<std::string> prefixes = {"wearables/key/" + p, "wearables/rules/" + p, "wearables/runs/" + p,
+                                       AlertPrefix(p), "wearables/day/" + p + "/"};
   for (const auto& dev : wearables::PatientDevices(*state_, patient)) {
     auto d = wearables::ReadDevice(*state_, dev);
     if (d && (*d)["custodian"] == org_) prefixes.push_back("wearables/batch/" + dev.hex() + "/");
@@ -264,7 +305,7 @@ Result<size_t> WearableCustodian::Erase(const PublicKey& patient) {
     CC_ASSIGN_OR_RETURN(size_t deleted, store_->DeleteDocuments(prefix));
     n += deleted;
   }
-  evaluators_.erase(p);
+  state->evaluator.reset();
   return n;
 }
 

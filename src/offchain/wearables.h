@@ -13,6 +13,7 @@
 //   wearables/batch/<device>/<seq 8 digits>/<root>       [[t, metric, value], ...]
 //   wearables/rules/<patient>                            {"rules": [...], "notify": [provider keys]}
 //   wearables/alert/<patient>/<at 16 digits>/<rule>      an Alert
+//   wearables/runs/<patient>                             the rules' runs in progress (Evaluator::SaveRuns)
 //   wearables/day/<patient>/<metric>/<day 6 digits>/<device>/<seq 8 digits>
 //                                                        a wearables::DaySummary of the batch's
 //                                                        readings of that day (research aggregates)
@@ -97,15 +98,24 @@ class WearableCustodian {
   Result<AeadKey> DataKey(const std::string& patient) const;
   Result<nlohmann::json> ReadSealed(const std::string& key, const std::string& patient) const;
   Status WriteSealed(const std::string& key, const std::string& patient, const nlohmann::json& value);
-  wearables::Evaluator& EvaluatorOf(const std::string& patient, const std::vector<wearables::Rule>& rules);
+  // One patient's lock and rule state: batches of a patient are taken one
+  // at a time (their rules see readings in order), different patients' in
+  // parallel.
+  struct Patient {
+    std::mutex mu;
+    std::unique_ptr<wearables::Evaluator> evaluator;  // GUARDED_BY(mu); null until rules are read
+  };
+  std::shared_ptr<Patient> PatientOf(const std::string& patient);
+  // The patient's evaluator (rules and runs as stored). REQUIRES: p.mu held.
+  Result<wearables::Evaluator*> EvaluatorOf(Patient& p, const std::string& patient, const AeadKey& dk);
 
   RecordStore* store_;
   const StateReader* state_;
   const AeadKey master_;
   const std::string org_;
 
-  std::mutex ingest_mu_;  // one batch at a time: evaluation follows the readings' order
-  std::map<std::string, std::unique_ptr<wearables::Evaluator>> evaluators_;  // GUARDED_BY(ingest_mu_), by patient
+  std::mutex patients_mu_;
+  std::map<std::string, std::shared_ptr<Patient>> patients_;  // GUARDED_BY(patients_mu_)
 
   mutable std::mutex alert_mu_;
   mutable std::condition_variable alert_cv_;

@@ -149,6 +149,31 @@ TEST_F(WearableCustodianTest, RefusesWhatIsNotThePatientsOrNotSigned) {
                    .ok());
 }
 
+TEST_F(WearableCustodianTest, ARunInProgressCarriesOverARestart) {
+  ASSERT_TRUE(custodian_->SetRules(k().patient.public_key(), {{"rules", {{{"id", "tachy"}, {"metric", "heart_rate"},
+                                                                          {"above", 100}, {"for_s", 300u}}}}})
+                  .ok());
+  auto first = custodian_->Ingest(k().patient.public_key(), Body(1, kT0, {105, 105, 105, 105}));  // minutes 0..3
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->alerts.empty());
+  Anchor(first->anchor);
+  Restart();
+  // Minutes 4..6: five minutes above since minute 0 at minute 5.
+  auto second = custodian_->Ingest(k().patient.public_key(), Body(2, kT0 + 4 * kMin, {106, 106, 106}));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_EQ(second->alerts.size(), 1u);
+  EXPECT_EQ(second->alerts[0].since, kT0);
+  EXPECT_EQ(second->alerts[0].at, kT0 + 5 * kMin);
+  // New rules start afresh.
+  ASSERT_TRUE(custodian_->SetRules(k().patient.public_key(), {{"rules", {{{"id", "tachy"}, {"metric", "heart_rate"},
+                                                                          {"above", 100}, {"for_s", 240u}}}}})
+                  .ok());
+  Anchor(second->anchor);
+  auto third = custodian_->Ingest(k().patient.public_key(), Body(3, kT0 + 7 * kMin, {107, 107}));
+  ASSERT_TRUE(third.ok());
+  EXPECT_TRUE(third->alerts.empty());
+}
+
 TEST_F(WearableCustodianTest, ErasureShredsEverythingOfThePatientAndNothingElse) {
   ASSERT_TRUE(custodian_->SetRules(k().patient.public_key(),
                                    {{"rules", {{{"id", "low"}, {"metric", "heart_rate"}, {"below", 40}}}}})
@@ -162,7 +187,7 @@ TEST_F(WearableCustodianTest, ErasureShredsEverythingOfThePatientAndNothingElse)
 
   auto n = custodian_->Erase(k().patient.public_key());
   ASSERT_TRUE(n.ok()) << n.status().ToString();
-  EXPECT_EQ(*n, 5u);  // key, rules, alert, batch, one day summary
+  EXPECT_EQ(*n, 6u);  // key, rules, runs, alert, batch, one day summary
   auto left = store_->ListDocuments("wearables/", "", 100);
   ASSERT_TRUE(left.ok());
   EXPECT_TRUE(left->empty());

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <tuple>
+
+#include "crypto/hash.h"
 
 namespace cc::wearables {
 namespace {
@@ -11,14 +14,6 @@ bool IsRuleId(const std::string& s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
          });
-}
-
-double Median(std::vector<double> v) {
-  const size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(mid), v.end());
-  double m = v[mid];
-  if (v.size() % 2 == 0) m = (m + *std::max_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(mid))) / 2;
-  return m;
 }
 
 std::string Number(double v) {
@@ -134,49 +129,80 @@ nlohmann::json Alert::ToJson() const {
           {"value", value}, {"bound", bound},  {"message", message}};
 }
 
-Evaluator::Evaluator(std::vector<Rule> rules) : rules_(std::move(rules)), runs_(rules_.size()) {
-  for (const Rule& r : rules_) {
-    if (!r.value) history_ms_ = std::max(history_ms_, r.window_ms);
-  }
+std::pair<double, double> MedianAndMad(const DaySummary& s, int64_t step_milli) {
+  const uint64_t n = s.count;
+  auto at = [&](uint64_t rank) { return static_cast<double>(ValueAtRank(s.bins, step_milli, rank)) / 1000; };
+  const double median = n % 2 ? at(n / 2) : (at(n / 2 - 1) + at(n / 2)) / 2;
+  // The deviations' histogram, in value order.
+  std::vector<std::pair<double, uint64_t>> dev;
+  dev.reserve(s.bins.size());
+  for (const auto& [b, c] : s.bins)
+    dev.emplace_back(std::fabs(static_cast<double>(b * step_milli) / 1000 - median), c);
+  std::sort(dev.begin(), dev.end());
+  auto dev_at = [&](uint64_t rank) {
+    uint64_t seen = 0;
+    for (const auto& [d, c] : dev) {
+      seen += c;
+      if (rank < seen) return d;
+    }
+    return dev.back().first;
+  };
+  const double mad = n % 2 ? dev_at(n / 2) : (dev_at(n / 2 - 1) + dev_at(n / 2)) / 2;
+  return {median, mad};
 }
 
-Evaluator::Baseline Evaluator::BaselineOf(const Rule& r, std::string_view metric, uint64_t before) const {
-  auto it = history_.find(metric);
-  if (it == history_.end()) return {};
-  std::vector<double> v;
-  for (const Sample& s : it->second) {
-    if (s.t < before && s.t + r.window_ms >= before) v.push_back(s.value);
-  }
-  if (v.size() < r.min_points) return {};
+Evaluator::Evaluator(std::vector<Rule> rules, History history)
+    : rules_(std::move(rules)), history_(std::move(history)), runs_(rules_.size()), baselines_(rules_.size()) {
+  nlohmann::json all = nlohmann::json::array();
+  for (const Rule& r : rules_) all.push_back(r.ToJson());
+  fingerprint_ = Blake2b256(all.dump()).hex().substr(0, 16);
+}
+
+Result<Evaluator::Baseline> Evaluator::BaselineOf(size_t rule, uint8_t metric, uint64_t day) {
+  auto& [cached_day, cached] = baselines_[rule];
+  if (cached_day == day + 1) return cached;  // one baseline per rule and day
+  const Rule& r = rules_[rule];
+  const uint64_t days = r.window_ms / 86'400'000ull;
   Baseline b;
-  b.median = Median(v);
-  for (double& x : v) x = std::fabs(x - b.median);
-  b.mad = Median(std::move(v));
-  b.ready = true;
+  if (day >= days) {
+    CC_ASSIGN_OR_RETURN(DaySummary s, history_(metric, day - days, day - 1));
+    if (s.count >= r.min_points) {
+      std::tie(b.median, b.mad) = MedianAndMad(s, Metrics()[metric].step_milli);
+      b.ready = true;
+    }
+  }
+  cached_day = day + 1;
+  cached = b;
   return b;
 }
 
-std::vector<Alert> Evaluator::Feed(std::string_view metric, const std::vector<Sample>& samples) {
+Result<std::vector<Alert>> Evaluator::Feed(std::string_view metric, const std::vector<Sample>& samples) {
   std::vector<Alert> out;
   if (samples.empty()) return out;
   const Metric* m = FindMetric(metric);
+  const auto index = static_cast<uint8_t>(m - Metrics().data());
   for (size_t i = 0; i < rules_.size(); ++i) {
     const Rule& r = rules_[i];
     if (r.metric != metric) continue;
-    // A baseline is the patient's before this batch: judged once per batch,
-    // so a batch cannot move its own yardstick. A MAD of 0 (a flat history)
-    // still needs a step of one unit of resolution.
-    Baseline b;
-    if (!r.value) {
-      b = BaselineOf(r, metric, samples.front().t);
-      if (!b.ready) continue;
-    }
-    const double spread = std::max(b.mad, 1.0);
-    const double bound = r.value ? *r.value : (r.above ? b.median + r.k * spread : b.median - r.k * spread);
     Run& run = runs_[i];
+    Baseline b;
+    uint64_t day = UINT64_MAX;
     for (const Sample& s : samples) {
+      // A baseline is the patient's history before the reading's day, so a
+      // batch never moves its own yardstick. A MAD of 0 (a flat history)
+      // still needs a step of one unit.
+      if (!r.value && s.t / 86'400'000ull != day) {
+        day = s.t / 86'400'000ull;
+        CC_ASSIGN_OR_RETURN(b, BaselineOf(i, index, day));
+      }
+      if (!r.value && !b.ready) {
+        run = {};
+        continue;
+      }
+      const double spread = std::max(b.mad, 1.0);
+      const double bound = r.value ? *r.value : (r.above ? b.median + r.k * spread : b.median - r.k * spread);
       const bool holds = r.above ? s.value > bound : s.value < bound;
-      if (!holds || (run.on && s.t - run.last > r.max_gap_ms)) run = {};
+      if (!holds || (run.on && s.t > run.last && s.t - run.last > r.max_gap_ms)) run = {};
       if (!holds) continue;
       if (!run.on) run = {s.t, s.t, true, false};
       run.last = s.t;
@@ -191,13 +217,25 @@ std::vector<Alert> Evaluator::Feed(std::string_view metric, const std::vector<Sa
     }
   }
   std::stable_sort(out.begin(), out.end(), [](const Alert& a, const Alert& b) { return a.at < b.at; });
-  if (history_ms_ > 0) {
-    auto& h = history_[std::string(metric)];
-    h.insert(h.end(), samples.begin(), samples.end());
-    const uint64_t keep_from = samples.back().t > history_ms_ ? samples.back().t - history_ms_ : 0;
-    while (!h.empty() && h.front().t < keep_from) h.pop_front();
-  }
   return out;
+}
+
+nlohmann::json Evaluator::SaveRuns() const {
+  nlohmann::json runs = nlohmann::json::object();
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    const Run& r = runs_[i];
+    if (r.on) runs[rules_[i].id] = {r.since, r.last, r.on, r.fired};
+  }
+  return {{"rules", fingerprint_}, {"runs", runs}};
+}
+
+void Evaluator::RestoreRuns(const nlohmann::json& saved) {
+  if (!saved.is_object() || saved.value("rules", "") != fingerprint_ || !saved.contains("runs")) return;
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    auto it = saved["runs"].find(rules_[i].id);
+    if (it == saved["runs"].end() || !it->is_array() || it->size() != 4) continue;
+    runs_[i] = {(*it)[0].get<uint64_t>(), (*it)[1].get<uint64_t>(), (*it)[2].get<bool>(), (*it)[3].get<bool>()};
+  }
 }
 
 }  // namespace cc::wearables

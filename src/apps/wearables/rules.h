@@ -3,8 +3,9 @@
 // arrive; an alert goes to the patient (and the provider they chose).
 //
 // A rule compares one metric with a bound, either a fixed value or the
-// patient's own baseline (the median of the metric over the previous
-// `window_ms`, ± k·MAD), and may require the condition to hold for a while:
+// patient's own baseline (the median of the metric over the `window_days`
+// whole UTC days before the reading's day, ± k·MAD, from the stored day
+// summaries), and may require the condition to hold for a while:
 //
 //   {"id":"tachy","metric":"heart_rate","above":100,"for_s":600}
 //       resting heart rate > 100 /min for 10 minutes
@@ -16,12 +17,13 @@
 // A condition holds over a run of readings without a gap longer than
 // `max_gap_s` (default 300 s). An alert is raised once per episode: when
 // the run has lasted `for_s`; the next one only after the condition has
-// cleared. Evaluation depends only on the readings fed, in order: the same
-// readings give the same alerts on every node and after a restart.
+// cleared. Evaluation depends only on the readings fed, in order, and the
+// stored history: the same readings give the same alerts on every node, and
+// after a restart once the runs are restored.
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -29,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "apps/wearables/summary.h"
 #include "util/status.h"
 
 namespace cc::wearables {
@@ -78,15 +81,28 @@ struct Alert {
   nlohmann::json ToJson() const;
 };
 
+// Where a baseline comes from: the patient's merged day summaries of
+// `metric` (an index into Metrics()) from `first_day` to `last_day` (days
+// since the epoch, inclusive). At the custodian: those of the batches
+// stored before the one being evaluated.
+using History = std::function<Result<DaySummary>(uint8_t metric, uint64_t first_day, uint64_t last_day)>;
+
 // One patient's rules and what they remember between batches: each rule's
-// current run and, for baselines, the metric's recent history.
+// current run, and each baseline of the day.
 class Evaluator {
  public:
-  explicit Evaluator(std::vector<Rule> rules);
+  Evaluator(std::vector<Rule> rules, History history);
 
   // Feeds one metric's readings (in time order, after those fed before);
-  // returns the alerts they raise, in time order.
-  std::vector<Alert> Feed(std::string_view metric, const std::vector<Sample>& samples);
+  // returns the alerts they raise, in time order. Fails only if the
+  // history cannot be read.
+  Result<std::vector<Alert>> Feed(std::string_view metric, const std::vector<Sample>& samples);
+
+  // The runs in progress, to carry them over a restart: {"rules": fingerprint,
+  // "runs": {rule id: [since, last, on, fired]}}. Restore ignores state of
+  // other rules (the fingerprint differs once rules change).
+  nlohmann::json SaveRuns() const;
+  void RestoreRuns(const nlohmann::json& saved);
 
   const std::vector<Rule>& rules() const { return rules_; }
 
@@ -99,12 +115,17 @@ class Evaluator {
     double median = 0, mad = 0;
     bool ready = false;
   };
-  Baseline BaselineOf(const Rule& r, std::string_view metric, uint64_t before) const;
+  Result<Baseline> BaselineOf(size_t rule, uint8_t metric, uint64_t day);
 
   std::vector<Rule> rules_;
-  std::vector<Run> runs_;  // by rule
-  std::map<std::string, std::deque<Sample>, std::less<>> history_;  // by metric, for baselines
-  uint64_t history_ms_ = 0;  // the longest baseline window
+  History history_;
+  std::vector<Run> runs_;                                     // by rule
+  std::vector<std::pair<uint64_t, Baseline>> baselines_;     // by rule: (day + 1, baseline); 0 = none yet
+  std::string fingerprint_;
 };
+
+// The median and the median absolute deviation of a histogram's readings
+// (a DaySummary at `step_milli`), in the metric's unit.
+std::pair<double, double> MedianAndMad(const DaySummary& s, int64_t step_milli);
 
 }  // namespace cc::wearables
