@@ -75,11 +75,6 @@ Result<nlohmann::json> WearableCustodian::ReadSealed(const std::string& key, con
   return nlohmann::json::parse(plain);
 }
 
-Status WearableCustodian::WriteSealed(const std::string& key, const std::string& patient, const nlohmann::json& value) {
-  CC_ASSIGN_OR_RETURN(AeadKey dk, DataKey(patient));
-  return store_->PutDocument(key, Seal(dk, value.dump(), key));
-}
-
 std::shared_ptr<WearableCustodian::Patient> WearableCustodian::PatientOf(const std::string& patient) {
   std::lock_guard<std::mutex> lock(patients_mu_);
   auto& p = patients_[patient];
@@ -170,39 +165,12 @@ Result<IngestedBatch> WearableCustodian::Ingest(const PublicKey& caller, const n
     writes.push_back({std::move(key), std::move(sealed)});
   }
   CC_ASSIGN_OR_RETURN(wearables::Evaluator* e, EvaluatorOf(*state, patient, dk));
-  if (!e->rules().empty()) {
-    const nlohmann::json before = e->SaveRuns();
-    std::map<uint8_t, std::vector<wearables::Sample>> by_metric;
-    for (const auto& r : readings) by_metric[r.metric].push_back({r.t, static_cast<double>(r.milli) / 1000});
-    Status fed;
-    for (const auto& [m, samples] : by_metric) {
-      auto alerts = e->Feed(wearables::Metrics()[m].name, samples);
-      if (!alerts.ok()) {
-        fed = alerts.status();
-        break;
-      }
-      for (auto& a : *alerts) out.alerts.push_back(std::move(a));
-    }
-    std::stable_sort(out.alerts.begin(), out.alerts.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
-    for (const auto& a : out.alerts) {
-      nlohmann::json j = a.ToJson();
-      j["device"] = device->hex();
-      // (Replace: two devices' readings at one time could raise a rule's alert twice.)
-      const std::string key = AlertPrefix(patient) + ZeroPadded(a.at, 16) + "/" + a.rule;
-      writes.push_back({key, Seal(dk, j.dump(), key), /*replace=*/true});
-    }
-    const std::string runs_key = "wearables/runs/" + patient;
-    writes.push_back({runs_key, Seal(dk, e->SaveRuns().dump(), runs_key), /*replace=*/true});
-    if (!fed.ok()) {
-      e->RestoreRuns(before);
-      return fed;
-    }
-    if (Status s = store_->WriteDocuments(writes); !s.ok()) {
-      e->RestoreRuns(before);  // not stored: the retry evaluates the batch again
-      return s;
-    }
-  } else {
-    CC_RETURN_IF_ERROR(store_->WriteDocuments(writes));
+  const nlohmann::json before = e->SaveRuns();
+  Status s = e->rules().empty() ? Status::Ok() : Evaluate(*e, patient, device->hex(), readings, dk, &out, &writes);
+  if (s.ok()) s = store_->WriteDocuments(writes);
+  if (!s.ok()) {
+    e->RestoreRuns(before);  // nothing stored: a retry evaluates the batch again
+    return s;
   }
   if (!out.alerts.empty()) {
     std::lock_guard<std::mutex> a(alert_mu_);
@@ -210,6 +178,28 @@ Result<IngestedBatch> WearableCustodian::Ingest(const PublicKey& caller, const n
     alert_cv_.notify_all();
   }
   return out;
+}
+
+Status WearableCustodian::Evaluate(wearables::Evaluator& e, const std::string& patient, const std::string& device,
+                                   const std::vector<wearables::Reading>& readings, const AeadKey& dk,
+                                   IngestedBatch* out, std::vector<DocumentWrite>* writes) {
+  std::map<uint8_t, std::vector<wearables::Sample>> by_metric;
+  for (const auto& r : readings) by_metric[r.metric].push_back({r.t, static_cast<double>(r.milli) / 1000});
+  for (const auto& [m, samples] : by_metric) {
+    CC_ASSIGN_OR_RETURN(auto alerts, e.Feed(wearables::Metrics()[m].name, samples));
+    for (auto& a : alerts) out->alerts.push_back(std::move(a));
+  }
+  std::stable_sort(out->alerts.begin(), out->alerts.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+  for (const auto& a : out->alerts) {
+    nlohmann::json j = a.ToJson();
+    j["device"] = device;
+    // (Replace: two devices' readings at one time could raise a rule's alert twice.)
+    const std::string key = AlertPrefix(patient) + ZeroPadded(a.at, 16) + "/" + a.rule;
+    writes->push_back({key, Seal(dk, j.dump(), key), /*replace=*/true});
+  }
+  const std::string runs_key = "wearables/runs/" + patient;
+  writes->push_back({runs_key, Seal(dk, e.SaveRuns().dump(), runs_key), /*replace=*/true});
+  return Status::Ok();
 }
 
 Status WearableCustodian::SetRules(const PublicKey& patient, const nlohmann::json& body) {

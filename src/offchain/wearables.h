@@ -97,7 +97,6 @@ class WearableCustodian {
  private:
   Result<AeadKey> DataKey(const std::string& patient) const;
   Result<nlohmann::json> ReadSealed(const std::string& key, const std::string& patient) const;
-  Status WriteSealed(const std::string& key, const std::string& patient, const nlohmann::json& value);
   // One patient's lock and rule state: batches of a patient are taken one
   // at a time (their rules see readings in order), different patients' in
   // parallel.
@@ -106,6 +105,11 @@ class WearableCustodian {
     std::unique_ptr<wearables::Evaluator> evaluator;  // GUARDED_BY(mu); null until rules are read
   };
   std::shared_ptr<Patient> PatientOf(const std::string& patient);
+  // Feeds a batch's readings to the patient's rules: its alerts go to `out`,
+  // the alerts and the runs after it to `writes`.
+  Status Evaluate(wearables::Evaluator& e, const std::string& patient, const std::string& device,
+                  const std::vector<wearables::Reading>& readings, const AeadKey& dk, IngestedBatch* out,
+                  std::vector<DocumentWrite>* writes);
   // The patient's evaluator (rules and runs as stored). REQUIRES: p.mu held.
   Result<wearables::Evaluator*> EvaluatorOf(Patient& p, const std::string& patient, const AeadKey& dk);
 
