@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
 shift || true
-all=(tx_decode block_decode canonical_json tx_json proof_verify genesis_parse config_parse records_payload checkpoint_json gs1_parse coldchain_anchor)
+all=(tx_decode block_decode canonical_json tx_json proof_verify genesis_parse config_parse records_payload checkpoint_json gs1_parse coldchain_anchor research_payload)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 work="${FUZZ_WORK:-${TMPDIR:-/tmp}/carechain-fuzz}"
