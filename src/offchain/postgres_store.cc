@@ -78,7 +78,7 @@ CREATE TABLE IF NOT EXISTS record_keys (
 CREATE TABLE IF NOT EXISTS outbox (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id text NOT NULL UNIQUE,
   kind text NOT NULL, payload bytea NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (key text PRIMARY KEY, bytes bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (key text COLLATE "C" PRIMARY KEY, bytes bytea NOT NULL);
 )sql";
 
 struct Statement {
@@ -102,10 +102,16 @@ constexpr Statement kStatements[] = {
     {"get_document", "SELECT bytes FROM documents WHERE key = $1"},
     {"replace_document",
      "INSERT INTO documents (key, bytes) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET bytes = excluded.bytes"},
-    {"delete_documents", "DELETE FROM documents WHERE starts_with(key, $1)"},
+    // Keys compare bytewise (COLLATE "C", also in the primary key's index):
+    // a prefix is one index range, up to PrefixEnd (ASCII keys) or the end.
+    {"delete_documents", "DELETE FROM documents WHERE key COLLATE \"C\" >= $1 AND starts_with(key, $1)"},
+    {"delete_documents_range", "DELETE FROM documents WHERE key COLLATE \"C\" >= $1 AND key COLLATE \"C\" < $2"},
     {"list_documents",
-     "SELECT key, bytes FROM documents WHERE ($1 = '' OR key COLLATE \"C\" > $1) AND starts_with(key, $2) "
-     "ORDER BY key COLLATE \"C\" LIMIT $3"},
+     "SELECT key, bytes FROM documents WHERE key COLLATE \"C\" >= $2 AND ($1 = '' OR key COLLATE \"C\" > $1) "
+     "AND starts_with(key, $2) ORDER BY key COLLATE \"C\" LIMIT $3"},
+    {"list_documents_range",
+     "SELECT key, bytes FROM documents WHERE key COLLATE \"C\" >= $2 AND ($1 = '' OR key COLLATE \"C\" > $1) "
+     "AND key COLLATE \"C\" < $4 ORDER BY key COLLATE \"C\" LIMIT $3"},
 };
 
 // The connection string without secrets, for error messages: only host,
@@ -299,6 +305,15 @@ class Pool {
   std::vector<std::unique_ptr<Conn>> idle_;  // GUARDED_BY(mu_); nullptr = not connected
 };
 
+// PrefixEnd if it is ASCII (text must stay valid UTF-8), else "".
+std::string AsciiPrefixEnd(const std::string& prefix) {
+  std::string end = PrefixEnd(prefix);
+  for (char c : end) {
+    if (static_cast<unsigned char>(c) >= 0x80) return "";
+  }
+  return end;
+}
+
 class PostgresStore final : public RecordStore {
  public:
   explicit PostgresStore(std::unique_ptr<Pool> pool) : pool_(std::move(pool)) {}
@@ -414,7 +429,9 @@ class PostgresStore final : public RecordStore {
     const auto n = static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int64_t>::max()));
     Status st = Run("list documents " + p, [&](Pool::Lease& lease) {
       pqxx::nontransaction tx(lease.conn());
-      pqxx::result r = tx.exec_prepared("list_documents", a, p, n);
+      const std::string end = AsciiPrefixEnd(p);
+      pqxx::result r = end.empty() ? tx.exec_prepared("list_documents", a, p, n)
+                                   : tx.exec_prepared("list_documents_range", a, p, n, end);
       out.clear();  // a retry starts over
       for (const auto& row : r) out.emplace_back(row[0].as<std::string>(), Bytes(row[1]));
       return Status::Ok();
@@ -430,7 +447,10 @@ class PostgresStore final : public RecordStore {
     size_t n = 0;
     Status st = Run("delete documents " + p, [&](Pool::Lease& lease) {
       pqxx::work tx(lease.conn());
-      n = static_cast<size_t>(tx.exec_prepared("delete_documents", p).affected_rows());
+      const std::string end = AsciiPrefixEnd(p);
+      n = static_cast<size_t>((end.empty() ? tx.exec_prepared("delete_documents", p)
+                                           : tx.exec_prepared("delete_documents_range", p, end))
+                                  .affected_rows());
       Commit(tx);
       return Status::Ok();
     });

@@ -49,6 +49,16 @@ struct OutboxEntry {
   bool operator==(const OutboxEntry&) const = default;
 };
 
+// The upper bound of a scan of the keys that start with `prefix`: the
+// smallest string after all of them; "" if there is none (an empty prefix,
+// or one of 0xff bytes only).
+inline std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
 struct DocumentWrite {
   std::string key, bytes;
   bool replace = false;  // else write-once

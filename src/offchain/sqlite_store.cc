@@ -135,11 +135,15 @@ class SqliteStore final : public RecordStore {
                                                                          size_t limit) const override {
     std::lock_guard<std::mutex> lock(mu_);
     // Keys are TEXT compared with BINARY collation: bytewise, as promised.
-    Stmt q(Prepared("SELECT key, bytes FROM documents WHERE key >= ?3 AND (?1 = '' OR key > ?1) "
-                    "AND substr(CAST(key AS BLOB), 1, ?2) = CAST(?3 AS BLOB) ORDER BY key LIMIT ?4"));
+    // One index range: from the prefix (or just after `after`: keys hold no
+    // NUL, so after + "\0" is the next possible key) to the prefix's end.
+    std::string from(prefix);
+    if (!after.empty() && after >= prefix) from = std::string(after) + '\0';
+    const std::string end = PrefixEnd(prefix);
+    Stmt q(Prepared(end.empty() ? "SELECT key, bytes FROM documents WHERE key >= ?1 ORDER BY key LIMIT ?3"
+                                : "SELECT key, bytes FROM documents WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3"));
     if (!q.ok()) return Error("prepare document list");
-    q.Text(1, after).Int(2, static_cast<int64_t>(prefix.size())).Text(3, prefix);
-    q.Int(4, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    q.Text(1, from).Text(2, end).Int(3, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
     std::vector<std::pair<std::string, std::string>> out;
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) out.emplace_back(q.Column(0), q.Column(1));
@@ -150,10 +154,11 @@ class SqliteStore final : public RecordStore {
   Result<size_t> DeleteDocuments(std::string_view prefix) override {
     if (prefix.empty()) return Status::Invalid("deleting documents needs a prefix");
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt q(Prepared("DELETE FROM documents WHERE key >= ?1 AND substr(CAST(key AS BLOB), 1, ?2) = CAST(?1 AS BLOB)"));
+    const std::string end = PrefixEnd(prefix);
+    Stmt q(Prepared(end.empty() ? "DELETE FROM documents WHERE key >= ?1"
+                                : "DELETE FROM documents WHERE key >= ?1 AND key < ?2"));
     if (!q.ok()) return Error("prepare document delete");
-    if (q.Text(1, prefix).Int(2, static_cast<int64_t>(prefix.size())).Step() != SQLITE_DONE)
-      return Error("document delete");
+    if (q.Text(1, prefix).Text(2, end).Step() != SQLITE_DONE) return Error("document delete");
     const auto n = static_cast<size_t>(sqlite3_changes(db_));
     if (n > 0 && sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr) != SQLITE_OK)
       return Error("checkpoint after deleting documents");

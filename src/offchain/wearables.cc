@@ -7,6 +7,7 @@
 #include "apps/identity/identity.h"
 #include "apps/wearables/summary.h"
 #include "crypto/merkle.h"
+#include "util/env.h"
 
 namespace cc::offchain {
 namespace {
@@ -28,6 +29,7 @@ Result<std::vector<wearables::Reading>> ParseReadings(const nlohmann::json& list
   std::vector<wearables::Reading> out;
   out.reserve(list.size());
   const auto& metrics = wearables::Metrics();
+  const uint64_t latest = Clock::System()->NowMs() + wearables::kDayMs;
   for (size_t i = 0; i < list.size(); ++i) {
     const auto& r = list[i];
     const std::string where = "readings[" + std::to_string(i) + "]: ";
@@ -41,6 +43,7 @@ Result<std::vector<wearables::Reading>> ParseReadings(const nlohmann::json& list
       return Status::Invalid(where + std::string(m->name) + " must lie in " + std::to_string(m->min) + ".." +
                              std::to_string(m->max) + " " + std::string(m->unit));
     wearables::Reading x{r["t"], static_cast<uint8_t>(m - metrics.data()), std::llround(v * 1000)};
+    if (x.t > latest) return Status::Invalid(where + "a reading from the future (more than a day ahead of this node's clock)");
     if (!out.empty() && std::pair(x.t, x.metric) <= std::pair(out.back().t, out.back().metric))
       return Status::Invalid(where + "readings must be in time order (one per metric and time)");
     out.push_back(x);
@@ -316,10 +319,24 @@ Result<wearables::DaySummary> WearableCustodian::DaySummaries(const PublicKey& p
   // Keys run <day>/<device>/<seq>: start just before the first day's.
   std::string after = prefix + ZeroPadded(first_day, 6);
   const std::string end = prefix + ZeroPadded(last_day + 1, 6);
+  // Only anchored batches count, as in exports: a batch whose anchor has
+  // not committed (or never will) is left out. Keys end <device>/<seq>.
+  std::map<std::string, uint64_t, std::less<>> anchored;  // by device
+  auto is_anchored = [&](std::string_view key) {
+    const std::string_view tail = key.substr(key.size() - 64 - 1 - 8);
+    const std::string_view dev = tail.substr(0, 64);
+    auto it = anchored.find(dev);
+    if (it == anchored.end()) {
+      auto d = wearables::ReadDevice(*state_, *PublicKey::FromHex(dev));
+      it = anchored.emplace(std::string(dev), d ? (*d)["batches"].get<uint64_t>() : 0).first;
+    }
+    return std::stoull(std::string(tail.substr(65))) <= it->second;
+  };
   for (;;) {
     CC_ASSIGN_OR_RETURN(auto docs, store_->ListDocuments(prefix, after, 1000));
     for (const auto& [k, sealed] : docs) {
       if (k >= end) return out;
+      if (!is_anchored(k)) continue;
       CC_ASSIGN_OR_RETURN(std::string plain, Open(*dk, sealed, k));
       CC_ASSIGN_OR_RETURN(auto s, wearables::DaySummary::Decode(plain));
       out.Merge(s);

@@ -79,7 +79,8 @@ class WearableCustodian {
   // True if a device of `patient` keeps its readings here.
   bool Keeps(const PublicKey& patient) const;
   // The patient's day summaries of `metric` (an index into Metrics()) from
-  // `first_day` to `last_day` (days since the epoch, inclusive), merged.
+  // `first_day` to `last_day` (days since the epoch, inclusive), merged;
+  // anchored batches only.
   Result<wearables::DaySummary> DaySummaries(const PublicKey& patient, uint8_t metric, uint64_t first_day,
                                              uint64_t last_day) const;
   // Every anchored reading of `metric` of the patient's devices kept here, in time order.
