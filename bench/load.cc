@@ -26,6 +26,8 @@
 //
 // The supply module (load_supply.cc, bench/supply.sh): supply-init,
 // supply-commission and supply-verify.
+// Research aggregates over wearable data (load_research.cc): research-init,
+// research-load and research-query.
 #include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
@@ -1132,10 +1134,12 @@ int main(int argc, char** argv) {
   auto supply = cc::bench::AddSupplyCommands(app);
   auto coldchain = cc::bench::AddColdchainCommands(app);
   auto wearables = cc::bench::AddWearablesCommands(app);
+  auto research = cc::bench::AddResearchCommands(app);
   CLI11_PARSE(app, argc, argv);
   if (auto rc = supply()) return *rc;
   if (auto rc = coldchain()) return *rc;
   if (auto rc = wearables()) return *rc;
+  if (auto rc = research()) return *rc;
   if (reads->parsed()) return cc::bench::Reads(node, path, !unsigned_reads, conns, seconds);
   if (etcd_put->parsed()) {
     put.endpoints = cc::bench::SplitList(etcd);

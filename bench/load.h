@@ -151,4 +151,10 @@ std::function<std::optional<int>()> AddColdchainCommands(CLI::App& app);
 // wearables-init and wearables-ingest (device-signed batches at the custodian).
 std::function<std::optional<int>()> AddWearablesCommands(CLI::App& app);
 
+// ---- load_research.cc ----
+
+// research-init, research-load and research-query (aggregate queries over
+// consenting patients' wearable data).
+std::function<std::optional<int>()> AddResearchCommands(CLI::App& app);
+
 }  // namespace cc::bench
