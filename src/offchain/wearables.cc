@@ -32,20 +32,36 @@ Result<std::vector<wearables::Reading>> ParseReadings(const nlohmann::json& list
   const uint64_t latest = Clock::System()->NowMs() + wearables::kDayMs;
   for (size_t i = 0; i < list.size(); ++i) {
     const auto& r = list[i];
-    const std::string where = "readings[" + std::to_string(i) + "]: ";
-    if (!r.is_object() || r.size() != 3 || !r.contains("t") || !r["t"].is_number_unsigned() || r["t"] == 0 ||
-        !r.contains("metric") || !r["metric"].is_string() || !r.contains("value") || !r["value"].is_number())
-      return Status::Invalid(where + "must be {\"t\": ms since the epoch, \"metric\": name, \"value\": number}");
-    const wearables::Metric* m = wearables::FindMetric(r["metric"].get<std::string>());
-    if (!m) return Status::Invalid(where + "unknown metric '" + r["metric"].get<std::string>() + "'");
-    const double v = r["value"];
+    auto where = [i] { return "readings[" + std::to_string(i) + "]: "; };
+    // One pass over the object's members (this loop runs for every reading).
+    const nlohmann::json *t = nullptr, *metric = nullptr, *value = nullptr;
+    if (r.is_object() && r.size() == 3) {
+      for (auto it = r.begin(); it != r.end(); ++it) {
+        const std::string& k = it.key();
+        if (k == "t") {
+          t = &*it;
+        } else if (k == "metric") {
+          metric = &*it;
+        } else if (k == "value") {
+          value = &*it;
+        }
+      }
+    }
+    if (!t || !metric || !value || !t->is_number_unsigned() || *t == 0 || !metric->is_string() ||
+        !value->is_number())
+      return Status::Invalid(where() + "must be {\"t\": ms since the epoch, \"metric\": name, \"value\": number}");
+    const std::string& name = metric->get_ref<const std::string&>();
+    const wearables::Metric* m = wearables::FindMetric(name);
+    if (!m) return Status::Invalid(where() + "unknown metric '" + name + "'");
+    const double v = *value;
     if (!(v >= m->min && v <= m->max))
-      return Status::Invalid(where + std::string(m->name) + " must lie in " + std::to_string(m->min) + ".." +
+      return Status::Invalid(where() + std::string(m->name) + " must lie in " + std::to_string(m->min) + ".." +
                              std::to_string(m->max) + " " + std::string(m->unit));
-    wearables::Reading x{r["t"], static_cast<uint8_t>(m - metrics.data()), std::llround(v * 1000)};
-    if (x.t > latest) return Status::Invalid(where + "a reading from the future (more than a day ahead of this node's clock)");
+    wearables::Reading x{t->get<uint64_t>(), static_cast<uint8_t>(m - metrics.data()), std::llround(v * 1000)};
+    if (x.t > latest)
+      return Status::Invalid(where() + "a reading from the future (more than a day ahead of this node's clock)");
     if (!out.empty() && std::pair(x.t, x.metric) <= std::pair(out.back().t, out.back().metric))
-      return Status::Invalid(where + "readings must be in time order (one per metric and time)");
+      return Status::Invalid(where() + "readings must be in time order (one per metric and time)");
     out.push_back(x);
   }
   return out;

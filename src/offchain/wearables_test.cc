@@ -128,6 +128,11 @@ TEST_F(WearableCustodianTest, RefusesWhatIsNotThePatientsOrNotSigned) {
   const uint64_t future = Clock::System()->NowMs() + 2 * wearables::kDayMs;
   auto ahead = custodian_->Ingest(k().patient.public_key(), Body(1, future, {70}));
   EXPECT_NE(ahead.status().message().find("future"), std::string::npos) << ahead.status().ToString();
+  auto odd = body;
+  odd["readings"][0].erase("value");
+  odd["readings"][0]["v"] = 70;  // three members, one of them unknown
+  EXPECT_NE(custodian_->Ingest(k().patient.public_key(), odd).status().message().find("readings[0]: must be"),
+            std::string::npos);
   auto bad = body;
   bad["readings"][0]["metric"] = "blood_sugar";
   EXPECT_NE(custodian_->Ingest(k().patient.public_key(), bad).status().message().find("unknown metric"),
