@@ -27,7 +27,7 @@ using cc::SecretKey;
 constexpr const char* kShip = "00000000000000f1";
 constexpr int32_t kLow = 200, kHigh = 800;
 
-SecretKey Seed(uint8_t n) { return SecretKey::FromSeed(cc::Bytes(32, n)); }
+using cc::fuzz::Seed;
 
 struct World {
   cc::ModuleRegistry modules;

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "crypto/keys.h"
+
 #define FUZZ_CHECK(cond, what)                                                                   \
   do {                                                                                           \
     if (!(cond)) {                                                                               \
@@ -18,6 +20,12 @@
   } while (0)
 
 namespace cc::fuzz {
+
+// A fixed key: its seed is 32 bytes of `n`.
+inline SecretKey Seed(uint8_t n) {
+  Bytes seed(32, n);
+  return SecretKey::FromSeed(seed);
+}
 
 inline std::string_view AsText(const uint8_t* data, size_t size) {
   return {reinterpret_cast<const char*>(data), size};

@@ -23,11 +23,7 @@
 namespace {
 
 using cc::SecretKey;
-
-SecretKey Seed(uint8_t n) {
-  cc::Bytes seed(32, n);
-  return SecretKey::FromSeed(seed);
-}
+using cc::fuzz::Seed;
 
 struct World {
   cc::ModuleRegistry modules;

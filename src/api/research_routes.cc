@@ -42,15 +42,25 @@ Status Server::MayUseStudy(const Principal& caller, const std::string& id) const
   return Authorize(caller, Operation::kUseResearchData, r);
 }
 
-void Server::ResearchAggregate(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
+// The study a research data request is about, with its metric, if the
+// caller may use the study's data; else the refusal is written to `res`.
+std::optional<std::string> Server::StudyRequest(const httplib::Request& req, httplib::Response& res,
+                                                const Principal& caller) {
   const std::string study = req.matches[1].str();
   Status may = MayUseStudy(caller, study);
-  if (may.code() == Code::kNotFound) return ReplyError(res, may);
-  if (!Refuse(res, may, "policy")) return;
-  if (!research_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
+  if (may.code() == Code::kNotFound) return ReplyError(res, may), std::nullopt;
+  if (!Refuse(res, may, "policy")) return std::nullopt;
+  if (!research_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store")), std::nullopt;
+  if (Param(req, "metric").empty())
+    return ReplyError(res, Status::Invalid("give the metric as ?metric=, e.g. heart_rate")), std::nullopt;
+  return study;
+}
+
+void Server::ResearchAggregate(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
+  auto study = StudyRequest(req, res, caller);
+  if (!study) return;
   offchain::AggregateQuery q;
   q.metric = Param(req, "metric");
-  if (q.metric.empty()) return ReplyError(res, Status::Invalid("give the metric as ?metric=, e.g. heart_rate"));
   auto first = offchain::ParseDay(Param(req, "from"));
   auto last = offchain::ParseDay(Param(req, "to"));
   if (!first || !last)
@@ -64,7 +74,7 @@ void Server::ResearchAggregate(const httplib::Request& req, httplib::Response& r
     if (b.empty() || *end != '\0') return ReplyError(res, Status::Invalid("'bin' must be a number"));
     q.bin = v;
   }
-  auto r = research_->Aggregate(caller.key, study, q);
+  auto r = research_->Aggregate(caller.key, *study, q);
   if (r.status().code() == Code::kPermissionDenied) {
     metrics_->Counter("carechain_research_refused_total", "reason=\"below_k\"")++;
     return ReplyError(res, 403, "below_k", r.status().message());
@@ -75,14 +85,10 @@ void Server::ResearchAggregate(const httplib::Request& req, httplib::Response& r
 }
 
 void Server::ResearchExport(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
-  const std::string study = req.matches[1].str();
-  Status may = MayUseStudy(caller, study);
-  if (may.code() == Code::kNotFound) return ReplyError(res, may);
-  if (!Refuse(res, may, "policy")) return;
-  if (!research_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
+  auto study = StudyRequest(req, res, caller);
+  if (!study) return;
   offchain::ExportQuery q;
   q.metric = Param(req, "metric");
-  if (q.metric.empty()) return ReplyError(res, Status::Invalid("give the metric as ?metric=, e.g. heart_rate"));
   auto from = UIntParam(req, "from"), to = UIntParam(req, "to"), limit = UIntParam(req, "limit");
   for (const auto* p : {&from, &to, &limit}) {
     if (!p->ok()) return ReplyError(res, p->status());
@@ -91,7 +97,7 @@ void Server::ResearchExport(const httplib::Request& req, httplib::Response& res,
   q.to = *to;
   if (*limit) q.limit = **limit;
   q.after = Param(req, "after");
-  auto r = research_->Export(caller.key, study, q);
+  auto r = research_->Export(caller.key, *study, q);
   if (!r.ok()) return ReplyError(res, r.status());
   metrics_->Counter("carechain_research_queries_total", "kind=\"export\"")++;
   ReplyJson(res, *r);

@@ -120,6 +120,8 @@ class Server : public offchain::NodeSubmitter {
   void ResearchRoutes();
   void ResearchAggregate(const httplib::Request& req, httplib::Response& res, const Principal& caller);
   void ResearchExport(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  std::optional<std::string> StudyRequest(const httplib::Request& req, httplib::Response& res,
+                                          const Principal& caller);
   // OK if `caller` may use study `id`'s data; kNotFound, kPermissionDenied.
   Status MayUseStudy(const Principal& caller, const std::string& id) const;
 

@@ -21,6 +21,7 @@ import time
 import pytest
 
 import fhircheck
+from cchelpers import wait_for
 from cchelpers import assert_json_error
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -103,16 +104,6 @@ class Actors:
 
 def fetch(api, rid, purpose="treatment"):
     return api.get(f"/v1/records/{rid}/content" + (f"?purpose={purpose}" if purpose else ""))
-
-
-def wait_for(fn, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = fn()
-        if v is not None and v is not False:  # (a 4xx Response is falsy)
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_records_story(story, cli):

@@ -13,6 +13,7 @@ import pytest
 
 import cchelpers
 import fhircheck
+from test_research import ok, research
 from test_wearables import python_batch
 
 DAY = 86_400_000
@@ -52,15 +53,6 @@ def study(node_factory, cli, tmp_path):
         assert r.status_code == 200 and r.json()["status"] == "committed", r.text
         sent[p] = readings
     return net, node, sent
-
-
-def research(cli, net, node, signer, *args):
-    return cli.run("research", *args, "--node", node.url, "-k", net.key_path(signer))
-
-
-def ok(r):
-    assert r.returncode == 0, f"exit {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
-    return json.loads(r.stdout)
 
 
 def access_log(net, node, p):
