@@ -42,8 +42,9 @@ Status Server::MayUseStudy(const Principal& caller, const std::string& id) const
   return Authorize(caller, Operation::kUseResearchData, r);
 }
 
-// The study a research data request is about, with its metric, if the
-// caller may use the study's data; else the refusal is written to `res`.
+// The study a research data request is about, if the caller may use the
+// study's data and the request names a metric; else the refusal is written
+// to `res`.
 std::optional<std::string> Server::StudyRequest(const httplib::Request& req, httplib::Response& res,
                                                 const Principal& caller) {
   const std::string study = req.matches[1].str();
