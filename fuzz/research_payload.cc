@@ -1,13 +1,14 @@
-// The research and wearables modules on arbitrary payloads.
+// The research, wearables and token modules on arbitrary payloads.
 //
 // Input: byte 0 picks the module and action, byte 1 the signer (node,
-// patient, researcher, stranger); the rest is JSON text. A payload that
+// patient, researcher, stranger, the treasury's admin); the rest is JSON text. A payload that
 // parses is made canonical and executed as a transaction in a block over a
 // fixed state (a registered study, a patient with a device and a consent).
 // Properties: Check and Execute never crash or throw; a payload Check
 // refuses is refused by CheckTx too; every consent in force afterwards
 // names known metrics, sorted and without repeats, and ends after the
-// block; a device record stays readable.
+// block; a device record stays readable; the token's balances always add up
+// to its supply.
 #include <algorithm>
 #include <cstdint>
 
@@ -32,14 +33,17 @@ struct Action {
 const Action kActions[] = {{"research", "consent"},          {"research", "withdraw"},
                            {"research", "register"},         {"research", "amend"},
                            {"wearables", "register_device"}, {"wearables", "revoke_device"},
-                           {"wearables", "anchor"},          {"wearables", "erase"}};
+                           {"wearables", "anchor"},          {"wearables", "erase"},
+                           {"token", "transfer"}};
+constexpr size_t kNumActions = sizeof(kActions) / sizeof(kActions[0]);
+constexpr uint64_t kSupply = 1'000'000;
 
 struct World {
   cc::ModuleRegistry modules;
   cc::Genesis genesis;
   std::unique_ptr<cc::Executor> executor;
   cc::MemState state;
-  SecretKey keys[4] = {Seed(1), Seed(2), Seed(3), Seed(4)};  // node, patient, researcher, stranger
+  SecretKey keys[5] = {Seed(1), Seed(2), Seed(3), Seed(4), Seed(9)};  // node, patient, researcher, stranger, admin
   SecretKey device = Seed(5);
 
   cc::TxPtr Tx(int who, uint64_t nonce, const Action& a, const std::string& payload) {
@@ -61,7 +65,8 @@ struct World {
         {"orgs", {{{"id", "hospital"}, {"admins", {Seed(9).public_key().hex()}}, {"nodes", {keys[0].public_key().hex()}}},
                   {{"id", "uni"}, {"admins", {Seed(10).public_key().hex()}}, {"nodes", nlohmann::json::array()}}}},
         {"actors", {{{"key", keys[1].public_key().hex()}, {"org", "hospital"}, {"role", "patient"}},
-                    {{"key", keys[2].public_key().hex()}, {"org", "uni"}, {"role", "researcher"}}}}};
+                    {{"key", keys[2].public_key().hex()}, {"org", "uni"}, {"role", "researcher"}}}},
+        {"token", {{"symbol", "CARE"}, {"supply", kSupply}, {"treasury", "hospital"}}}};
     auto g = cc::Genesis::Parse(doc.dump());
     FUZZ_CHECK(g.ok(), "the fixed genesis parses");
     genesis = std::move(g).value();
@@ -94,8 +99,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World w;
   if (size < 2) return 0;
-  const Action& a = kActions[data[0] % 8];
-  const int who = data[1] % 4;
+  const Action& a = kActions[data[0] % kNumActions];
+  const int who = data[1] % 5;
   auto j = nlohmann::json::parse(cc::fuzz::AsText(data + 2, size - 2), nullptr, false);
   if (j.is_discarded()) return 0;
   auto canonical = cc::codec::ToCanonicalJson(j);
@@ -118,6 +123,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& cat : c.categories) FUZZ_CHECK(cc::wearables::FindMetric(cat), "a consent names known metrics");
     FUZZ_CHECK(c.until > 20, "a consent in force ends after the block");
   }
+  uint64_t total = 0;
+  after.Scan("token/account/", "", [&](std::string_view, std::string_view v) {
+    total += nlohmann::json::parse(v)["balance"].get<uint64_t>();
+    return true;
+  });
+  FUZZ_CHECK(total == kSupply, "the token's balances add up to its supply");
   auto d = cc::wearables::ReadDevice(after, w.device.public_key());
   FUZZ_CHECK(d && d->contains("batches") && d->contains("status"), "the device stays readable");
   return 0;

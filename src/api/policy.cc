@@ -69,6 +69,11 @@ Status Authorize(const Principal& c, Operation op, const Resource& r) {
       return c.active && c.role == "researcher" && c.org == r.org
                  ? Status::Ok()
                  : Deny("a study's consents and data are for the researchers of its organisation (" + r.org + ")");
+    case Operation::kReadToken:
+      if (!r.subject && r.org.empty()) return Status::Ok();  // the token's symbol and supply
+      if (self || ChainReader(c)) return Status::Ok();
+      if (!r.org.empty() && c.active && c.org == r.org) return Status::Ok();
+      return Deny("a token account is read by its holder (an organisation's by its actors) and chain readers");
     case Operation::kSendWearableData:
       return self && c.active && c.role == "patient" ? Status::Ok()
                                                      : Deny("a patient sends and sets their own wearable data");

@@ -50,6 +50,7 @@ enum class Operation {
                       // `readers` = the providers the patient named who ask)
   kReadResearch,  // the research registry: studies, their results and priority (public to the network)
   kUseResearchData,  // a study's consents, exports and aggregates (`org` = the study's organisation)
+  kReadToken,     // token meta (no subject, no org), an actor's account (`subject`) or an organisation's (`org`)
 };
 
 struct Resource {

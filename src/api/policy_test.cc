@@ -199,5 +199,17 @@ TEST_F(PolicyTest, AStudysDataIsForTheResearchersOfItsOrganisation) {
   EXPECT_NE(Authorize(P(15), Operation::kUseResearchData, study).message().find("uni-a"), std::string::npos);
 }
 
+TEST_F(PolicyTest, ATokenAccountIsItsHoldersAndChainReaders) {
+  EXPECT_TRUE(Authorize(P(3), Operation::kReadToken).ok());  // the token's meta: any active actor
+  EXPECT_TRUE(Authorize(P(3), Operation::kReadToken, About(3)).ok());
+  EXPECT_FALSE(Authorize(P(2), Operation::kReadToken, About(3)).ok());  // another's account
+  for (uint8_t who : {5, 9, 12}) EXPECT_TRUE(Authorize(P(who), Operation::kReadToken, About(3)).ok()) << int(who);
+  Resource treasury;
+  treasury.org = "hospital";
+  EXPECT_TRUE(Authorize(P(2), Operation::kReadToken, treasury).ok());   // an actor of the organisation
+  EXPECT_FALSE(Authorize(P(4), Operation::kReadToken, treasury).ok());  // of another
+  EXPECT_FALSE(Authorize(P(6), Operation::kReadToken, About(6)).ok());  // revoked
+}
+
 }  // namespace
 }  // namespace cc::api

@@ -600,6 +600,21 @@ void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res, co
     if (!allowed.ok() && Authorize(caller, Operation::kReadPatientData).ok()) allowed = Status::Ok();
   } else if (m->name() == "research") {
     allowed = Authorize(caller, Operation::kReadResearch);
+  } else if (m->name() == "token") {
+    // accounts/<key or org:<id>>[/history], or meta.
+    Resource r;
+    if (path.starts_with("accounts/")) {
+      std::string account = path.substr(9, path.find('/', 9) == std::string::npos ? std::string::npos
+                                                                                   : path.find('/', 9) - 9);
+      if (account.starts_with("org:")) {
+        r.org = account.substr(4);
+      } else if (auto k = PublicKey::FromHex(account)) {
+        r.subject = *k;
+      } else {
+        return ReplyError(res, Status::Invalid("an account is a key (64 hex digits) or org:<organisation>"));
+      }
+    }
+    allowed = Authorize(caller, Operation::kReadToken, r);
   } else {
     allowed = Authorize(caller, Operation::kReadChain);
   }

@@ -5,6 +5,7 @@
 #include "apps/records/records.h"
 #include "apps/research/research.h"
 #include "apps/supply/supply.h"
+#include "apps/token/token.h"
 #include "apps/wearables/wearables.h"
 
 namespace cc::apps {
@@ -18,6 +19,7 @@ void RegisterAll(ModuleRegistry* registry) {
   registry->Add(std::make_unique<coldchain::ColdchainModule>());
   registry->Add(std::make_unique<wearables::WearablesModule>());
   registry->Add(std::make_unique<research::ResearchModule>());
+  registry->Add(std::make_unique<token::TokenModule>());
 }
 
 }  // namespace cc::apps

@@ -7,6 +7,7 @@
 #include "cli/records_commands.h"
 #include "cli/research_commands.h"
 #include "cli/supply_commands.h"
+#include "cli/token_commands.h"
 #include "cli/wearables_commands.h"
 
 int main(int argc, char** argv) {
@@ -121,6 +122,7 @@ int main(int argc, char** argv) {
   AddColdchainCommands(&app, &node, &ca_file, &request_key, &rc);
   AddWearablesCommands(&app, &node, &ca_file, &request_key, &rc);
   AddResearchCommands(&app, &node, &ca_file, &request_key, &rc);
+  AddTokenCommands(&app, &node, &ca_file, &request_key, &rc);
 
   CLI11_PARSE(app, argc, argv);
   return rc;

@@ -13,7 +13,7 @@ from cchelpers import Key
 SUBCOMMANDS = [
     [], ["keygen"], ["tx"], ["tx", "submit"], ["tx", "get"], ["block"], ["block", "get"],
     ["proof"], ["verify-proof"], ["verify"], ["node"], ["demo"], ["demo", "init"], ["info"],
-    ["query"], ["records"], ["supply"], ["coldchain"], ["wearables"], ["research"],
+    ["query"], ["records"], ["supply"], ["coldchain"], ["wearables"], ["research"], ["token"],
 ]
 
 
@@ -29,7 +29,7 @@ def test_help_works_on_every_subcommand(cli, sub):
 def test_top_level_help_lists_every_subcommand(cli):
     out = cli.run("--help").stdout
     for name in ["keygen", "tx", "block", "proof", "verify-proof", "verify", "node", "demo",
-                 "info", "query", "records", "supply", "coldchain", "wearables", "research"]:
+                 "info", "query", "records", "supply", "coldchain", "wearables", "research", "token"]:
         assert f"  {name} " in out, name
 
 
