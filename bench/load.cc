@@ -8,7 +8,7 @@
 //   carechain_load init --dir D [--actors 256] [--interval-ms 10]
 //   carechain node --config D/node.toml &
 //   carechain_load run --node http://127.0.0.1:PORT [--txs 200000]
-//                      [--conns 4] [--batch 500] [--rate 0 (max)]
+//                      [--conns 4] [--batch 500] [--rate 0 (max)] [--workload identity|token]
 //
 // A consortium cluster (etcd ordering; load_cluster.cc, bench/cluster.sh):
 //   carechain_load init --dir D --nodes 3 --etcd EPS     node-1.toml..node-3.toml
@@ -180,6 +180,8 @@ double VerifyRate(int threads, double seconds) {
 
 namespace {
 
+constexpr uint64_t kTokenSupply = 1'000'000'000'000'000ull;
+
 Status MakeNodeDir(const InitOptions& o) {
   crypto::Init();
   std::filesystem::create_directories(o.dir + "/keys");
@@ -195,7 +197,9 @@ Status MakeNodeDir(const InitOptions& o) {
        {{{"id", "bench-org"},
          {"name", "Load driver"},
          {"admins", admins},
-         {"nodes", {node.public_key().hex()}}}}}};
+         {"nodes", {node.public_key().hex()}}}}},
+      // For `run --workload token`: the supply, in bench-org's treasury.
+      {"token", {{"symbol", "LOAD"}, {"supply", kTokenSupply}, {"treasury", "bench-org"}}}};
   CC_RETURN_IF_ERROR(WriteFileAtomic(o.dir + "/genesis.json", genesis.dump(1), 0644, true));
   std::string toml =
       "[node]\ndata_dir = \"node-data\"\nkey_file = \"keys/node.key\"\n"
@@ -228,6 +232,7 @@ struct RunOptions {
   double rate = 0;
   int actors = 256;
   double verify_seconds = 2;
+  std::string workload = "identity";  // or "token": holder-to-holder transfers
   double kill_after = 0;  // > 0: kill -9 the proposer this long after the first send
   std::vector<int> pids;  // the nodes' processes, in `nodes` order (for kill_after)
   std::vector<int> cpu_pids;  // processes whose CPU use to report (and the driver's)
@@ -342,6 +347,16 @@ int Run(const RunOptions& o) {
             b.module = "identity";
             b.action = "register_actor";
             b.payload = R"({"key":")" + fresh.public_key().hex() + R"(","org":"bench-org","role":"patient"})";
+            if (o.workload == "token") {
+              // The actor's first transaction pays itself enough from the
+              // treasury (it is one of bench-org's admins); the others each
+              // give one token to the next actor.
+              b.module = "token";
+              b.action = "transfer";
+              b.payload = j == 0 ? R"({"amount":)" + std::to_string(count) + R"(,"from_org":"bench-org","to":")" +
+                                       keys[a].public_key().hex() + R"("})"
+                                 : R"({"amount":1,"to":")" + keys[(a + 1) % actors].public_key().hex() + R"("})";
+            }
             per_actor[a].push_back(Transaction::Sign(std::move(b), keys[a]));
           }
         }
@@ -1079,6 +1094,10 @@ int main(int argc, char** argv) {
   run->add_option("--rate", rate, "Offered tx/s (0 = as fast as possible)");
   run->add_option("--actors", actors, "Actors to use (<= init's)");
   run->add_option("--verify-seconds", verify_seconds, "Seconds per Ed25519 verify measurement (0 = skip)");
+  std::string workload = "identity";
+  run->add_option("--workload", workload,
+                  "identity: actor registrations; token: holder-to-holder token transfers (one node)")
+      ->check(CLI::IsMember({"identity", "token"}));
   double kill_after = 0;
   std::string pids;
   run->add_option("--kill-proposer-after", kill_after,
@@ -1183,6 +1202,7 @@ int main(int argc, char** argv) {
   ro.rate = rate;
   ro.actors = actors;
   ro.verify_seconds = verify_seconds;
+  ro.workload = workload;
   ro.kill_after = kill_after;
   for (const auto& p : cc::bench::SplitList(pids)) ro.pids.push_back(std::stoi(p));
   for (const auto& p : cc::bench::SplitList(cpu_pids)) ro.cpu_pids.push_back(std::stoi(p));
