@@ -8,6 +8,7 @@ import json
 import pytest
 
 import cchelpers
+from test_research import ok
 
 SUPPLY = 1_000_000_000
 
@@ -20,11 +21,6 @@ def demo(node_factory):
 
 def token(cli, net, node, signer, *args):
     return cli.run("token", *args, "--node", node.url, "-k", net.key_path(signer))
-
-
-def ok(r):
-    assert r.returncode == 0, f"exit {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
-    return json.loads(r.stdout)
 
 
 def test_payments_balances_and_refusals(demo, cli):
