@@ -20,6 +20,10 @@ int HttpStatusFor(Code code) {
   return 500;
 }
 
+std::string Param(const httplib::Request& req, const char* name, std::string fallback) {
+  return req.has_param(name) ? req.get_param_value(name) : fallback;
+}
+
 bool WantsCommitWait(const httplib::Request& req) {
   return req.has_param("wait") && req.get_param_value("wait") == "commit";
 }

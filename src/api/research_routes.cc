@@ -10,10 +10,6 @@ namespace {
 
 constexpr const char* kStudy = "([a-z0-9._-]{1,64})";
 
-std::string Param(const httplib::Request& req, const char* name) {
-  return req.has_param(name) ? req.get_param_value(name) : std::string();
-}
-
 Result<std::optional<uint64_t>> UIntParam(const httplib::Request& req, const char* name) {
   if (!req.has_param(name)) return std::optional<uint64_t>();
   const std::string v = req.get_param_value(name);

@@ -22,10 +22,6 @@ constexpr int kListenBacklog = 1024;
 
 constexpr const char* kHex64 = "([0-9a-fA-F]{64})";
 
-std::string Param(const httplib::Request& req, const char* name, std::string fallback = "") {
-  return req.has_param(name) ? req.get_param_value(name) : fallback;
-}
-
 }  // namespace
 
 Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options,

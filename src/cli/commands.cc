@@ -62,6 +62,13 @@ Result<std::string> KeyFileOf(const Conn& conn) {
   return path;
 }
 
+Result<std::string> OwnKeyHex(const Conn& conn) {
+  CC_ASSIGN_OR_RETURN(std::string path, KeyFileOf(conn));
+  crypto::Init();
+  CC_ASSIGN_OR_RETURN(SecretKey k, ReadKeyFile(path));
+  return k.public_key().hex();
+}
+
 int GetAndPrint(const Conn& conn, const std::string& path) {
   auto c = Connect(conn);
   if (!c.ok()) return Fail(c.status());

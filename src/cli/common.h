@@ -25,6 +25,8 @@ Client ConnectUnsigned(const Conn& conn);
 int GetAndPrint(const Conn& conn, const std::string& path);
 // The key file of `conn` (or $CARECHAIN_KEY); kInvalidArgument if none.
 Result<std::string> KeyFileOf(const Conn& conn);
+// The public key (hex) of that key file: "my" account, devices, consents.
+Result<std::string> OwnKeyHex(const Conn& conn);
 // Signs the transaction `a` describes with its key file and sends it: the
 // node's reply ({id, status}, and its result once committed with a.wait).
 // A transaction that commits but is rejected is a reply, not an error.

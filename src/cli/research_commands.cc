@@ -6,7 +6,6 @@
 #include "apps/research/research.h"
 #include "cli/common.h"
 #include "cli/records_commands.h"
-#include "crypto/keyfile.h"
 #include "crypto/keys.h"
 #include "util/env.h"
 
@@ -168,14 +167,6 @@ Result<nlohmann::json> VerifyOffline(const Opts& o) {
     out["commitment"] = commitment;
   }
   return out;
-}
-
-// The public key (hex) of the connection's key file.
-Result<std::string> OwnKey(const Conn& c) {
-  CC_ASSIGN_OR_RETURN(std::string path, KeyFileOf(c));
-  crypto::Init();
-  CC_ASSIGN_OR_RETURN(SecretKey k, ReadKeyFile(path));
-  return k.public_key().hex();
 }
 
 // An export, page by page (--all: every page, a participant's readings joined).
@@ -426,7 +417,7 @@ void AddResearchCommands(CLI::App* app, std::string* node, std::string* ca_file,
       if (!o->after.empty()) path += "?after=" + o->after;
       return void(*rc = GetAndPrint(conn(), path));
     }
-    auto me = OwnKey(conn());
+    auto me = OwnKeyHex(conn());
     if (!me.ok()) return void(*rc = Fail(me.status()));
     *rc = GetAndPrint(conn(), "/v1/modules/research/patients/" + *me + "/consents");
   });

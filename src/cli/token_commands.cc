@@ -4,7 +4,6 @@
 
 #include "apps/token/token.h"
 #include "cli/common.h"
-#include "crypto/keyfile.h"
 
 namespace cc::cli {
 namespace {
@@ -18,10 +17,7 @@ struct Opts {
 // --account, else the signing key's own account.
 Result<std::string> AccountOf(const Conn& c, const Opts& o) {
   if (!o.account.empty()) return o.account;
-  CC_ASSIGN_OR_RETURN(std::string path, KeyFileOf(c));
-  crypto::Init();
-  CC_ASSIGN_OR_RETURN(SecretKey k, ReadKeyFile(path));
-  return k.public_key().hex();
+  return OwnKeyHex(c);
 }
 
 }  // namespace

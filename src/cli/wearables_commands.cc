@@ -207,12 +207,9 @@ void AddWearablesCommands(CLI::App* app, std::string* node, std::string* ca_file
   auto* devices = w->add_subcommand("devices", "Your registered devices");
   add_conn(devices);
   devices->callback([=] {
-    auto key_file = KeyFileOf(conn());
-    if (!key_file.ok()) return void(*rc = Fail(key_file.status()));
-    crypto::Init();
-    auto k = ReadKeyFile(*key_file);
-    if (!k.ok()) return void(*rc = Fail(k.status()));
-    *rc = GetAndPrint(conn(), "/v1/modules/wearables/patients/" + k->public_key().hex() + "/devices");
+    auto me = OwnKeyHex(conn());
+    if (!me.ok()) return void(*rc = Fail(me.status()));
+    *rc = GetAndPrint(conn(), "/v1/modules/wearables/patients/" + *me + "/devices");
   });
 }
 

@@ -83,6 +83,12 @@ void RandomBytes(uint8_t* out, size_t n) {
   randombytes_buf(out, n);
 }
 
+std::string RandomHex(size_t bytes) {
+  Bytes b(bytes);
+  RandomBytes(b.data(), b.size());
+  return ToHex(b);
+}
+
 bool Verify(const PublicKey& key, ByteView message, const Signature& sig) {
   return crypto_sign_verify_detached(sig.bytes.data(), message.data(), message.size(),
                                      key.bytes.data()) == 0;

@@ -63,6 +63,8 @@ class SecretKey {
 
 // Fills `out` with cryptographically secure random bytes.
 void RandomBytes(uint8_t* out, size_t n);
+// `bytes` random bytes as lower-case hex (ids of records, outbox entries).
+std::string RandomHex(size_t bytes);
 
 // True iff `sig` is a valid signature of `message` under `key`. libsodium
 // rejects non-canonical signatures and small-order keys, so signatures are not

@@ -11,12 +11,6 @@
 namespace cc::offchain {
 namespace {
 
-std::string RandomHex(size_t bytes) {
-  Bytes b(bytes);
-  RandomBytes(b.data(), b.size());
-  return ToHex(b);
-}
-
 std::string KeyContext(std::string_view rid) { return "carechain:record-key:" + std::string(rid); }
 std::string ContentContext(std::string_view rid) { return "carechain:record:" + std::string(rid); }
 

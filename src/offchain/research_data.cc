@@ -6,23 +6,10 @@
 
 #include "apps/research/research.h"
 #include "crypto/keys.h"
+#include "util/bytes.h"
 
 namespace cc::offchain {
 namespace {
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-uint64_t First8(const Hash256& h) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | h.bytes[i];
-  return v;
-}
-
-std::string RandomHex(size_t bytes) {
-  Bytes b(bytes);
-  RandomBytes(b.data(), b.size());
-  return ToHex(b);
-}
 
 std::string Unit(double milli) {
   char buf[32];
@@ -75,7 +62,7 @@ std::string ResearchDesk::Pseudonym(const std::string& study, const PublicKey& p
 
 int64_t ResearchDesk::ShiftDays(const std::string& study, const PublicKey& patient) const {
   const Hash256 h = wearables_->Keyed("carechain/research/shift\n" + study + "\n" + patient.hex());
-  const auto days = static_cast<int64_t>(1 + First8(h) % kMaxShiftDays);
+  const auto days = static_cast<int64_t>(1 + ReadBigEndian64(h.bytes.data()) % kMaxShiftDays);
   return (h.bytes[8] & 1) ? days : -days;
 }
 
@@ -136,7 +123,7 @@ Result<nlohmann::json> ResearchDesk::Aggregate(const PublicKey& researcher, cons
     used.push_back(&p);
     total.Merge(s);
     for (const auto& [fine, n] : s.bins) {
-      const int64_t c = FloorDiv(fine * m->step_milli, bin);
+      const int64_t c = wearables::FloorDiv(fine * m->step_milli, bin);
       Bin& b = coarse[c];
       b.from = c * bin;
       b.to = b.from + bin;

@@ -36,6 +36,9 @@ struct DaySummary {
   bool operator==(const DaySummary&) const = default;
 };
 
+// a / b rounded down (towards minus infinity): the bin of a value.
+inline int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
 // The summaries of `readings` by (metric index, day since the epoch).
 std::map<std::pair<uint8_t, uint64_t>, DaySummary> SummarizeDays(const std::vector<Reading>& readings);
 
