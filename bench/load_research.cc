@@ -34,6 +34,7 @@
 #include "ledger/transaction.h"
 #include "load.h"
 #include "offchain/research_data.h"
+#include "util/date.h"
 #include "util/env.h"
 
 namespace cc::bench {
@@ -223,7 +224,7 @@ int ResearchLoad(const LoadOpts& o) {
                           {"custodian", kCustodian}}));
   if (Status s = CommitAll(setup, reader, txs, "register"); !s.ok()) return Fail(s.ToString());
   txs.clear();
-  const uint64_t until = now + 10 * 365 * wearables::kDayMs;  // ten years
+  const uint64_t until = now + 10 * 365 * kDayMs;  // ten years
   for (uint64_t i = 0; i < patients; ++i)
     txs.push_back(SignTx(ActorKey(kPatientKeys + i), 2, "research", "consent",
                          {{"study", kStudy}, {"categories", {"heart_rate"}}, {"until", until}}));
@@ -233,7 +234,7 @@ int ResearchLoad(const LoadOpts& o) {
                setup_s);
 
   // The window: the `days` whole UTC days before today, a reading a minute.
-  const uint64_t last_day = now / wearables::kDayMs - 1, first_day = last_day + 1 - static_cast<uint64_t>(o.days);
+  const uint64_t last_day = now / kDayMs - 1, first_day = last_day + 1 - static_cast<uint64_t>(o.days);
   const uint64_t first = first_day * kPerDay, end = (last_day + 1) * kPerDay;  // minutes
   const uint64_t per_patient = end - first;
   const uint64_t batches = (per_patient + wearables::kMaxReadingsPerBatch - 1) / wearables::kMaxReadingsPerBatch;
@@ -302,8 +303,8 @@ int ResearchLoad(const LoadOpts& o) {
   if (!error.empty()) return Fail(error);
 
   (*layout)["days"] = o.days;
-  (*layout)["from"] = offchain::FormatDay(first_day);
-  (*layout)["to"] = offchain::FormatDay(last_day);
+  (*layout)["from"] = FormatDay(first_day);
+  (*layout)["to"] = FormatDay(last_day);
   (*layout)["readings"] = total;
   if (Status s = WriteFileAtomic(o.dir + "/research.json", layout->dump(1), 0644, true); !s.ok())
     return Fail(s.ToString());
@@ -353,14 +354,14 @@ int ResearchQuery(const QueryOpts& o) {
   if (!layout->contains("days")) return Fail(o.dir + ": no readings yet; run research-load first");
   const uint64_t patients = (*layout)["patients"];
   const std::string study = (*layout)["study"], from = (*layout)["from"], to = (*layout)["to"];
-  const uint64_t first_day = *offchain::ParseDay(from), last_day = *offchain::ParseDay(to);
+  const uint64_t first_day = *ParseDay(from), last_day = *ParseDay(to);
 
   auto aggregate = [&](const std::string& name, uint64_t d0, uint64_t d1) {
     const uint64_t readings = patients * (d1 - d0 + 1) * kPerDay;
     const double mean = static_cast<double>(ExpectedSum(patients, d0, d1)) / static_cast<double>(readings);
     return Query{name,
-                 "/v1/research/studies/" + study + "/aggregate?metric=heart_rate&from=" + offchain::FormatDay(d0) +
-                     "&to=" + offchain::FormatDay(d1),
+                 "/v1/research/studies/" + study + "/aggregate?metric=heart_rate&from=" + FormatDay(d0) +
+                     "&to=" + FormatDay(d1),
                  {{"days", d1 - d0 + 1}, {"readings", readings}},
                  [patients, readings, mean](const nlohmann::json& j) {
                    if (j["patients"] != patients || j["readings"] != readings ||

@@ -4,6 +4,7 @@
 #include "api/http_util.h"
 #include "api/server.h"
 #include "apps/research/research.h"
+#include "util/date.h"
 
 namespace cc::api {
 namespace {
@@ -58,8 +59,8 @@ void Server::ResearchAggregate(const httplib::Request& req, httplib::Response& r
   if (!study) return;
   offchain::AggregateQuery q;
   q.metric = Param(req, "metric");
-  auto first = offchain::ParseDay(Param(req, "from"));
-  auto last = offchain::ParseDay(Param(req, "to"));
+  auto first = ParseDay(Param(req, "from"));
+  auto last = ParseDay(Param(req, "to"));
   if (!first || !last)
     return ReplyError(res, Status::Invalid("give the window as ?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC days, inclusive)"));
   q.first_day = *first;

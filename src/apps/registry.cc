@@ -4,6 +4,7 @@
 #include "apps/identity/identity.h"
 #include "apps/records/records.h"
 #include "apps/research/research.h"
+#include "apps/reviews/reviews.h"
 #include "apps/supply/supply.h"
 #include "apps/token/token.h"
 #include "apps/wearables/wearables.h"
@@ -20,6 +21,7 @@ void RegisterAll(ModuleRegistry* registry) {
   registry->Add(std::make_unique<wearables::WearablesModule>());
   registry->Add(std::make_unique<research::ResearchModule>());
   registry->Add(std::make_unique<token::TokenModule>());
+  registry->Add(std::make_unique<reviews::ReviewsModule>());
 }
 
 }  // namespace cc::apps

@@ -7,6 +7,7 @@
 #include "apps/research/research.h"
 #include "crypto/keys.h"
 #include "util/bytes.h"
+#include "util/date.h"
 
 namespace cc::offchain {
 namespace {
@@ -33,25 +34,6 @@ struct Bin {
 };
 
 }  // namespace
-
-std::optional<uint64_t> ParseDay(std::string_view iso) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  char tail = 0;
-  if (iso.size() != 10 || std::sscanf(std::string(iso).c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3)
-    return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
-  if (!ymd.ok() || y < 1970) return std::nullopt;
-  return static_cast<uint64_t>(std::chrono::sys_days(ymd).time_since_epoch().count());
-}
-
-std::string FormatDay(uint64_t day) {
-  const std::chrono::year_month_day ymd{std::chrono::sys_days(std::chrono::days(day))};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
-  return buf;
-}
 
 ResearchDesk::ResearchDesk(WearableCustodian* wearables, Clock* clock) : wearables_(wearables), clock_(clock) {}
 
@@ -212,7 +194,7 @@ Result<nlohmann::json> ResearchDesk::Export(const PublicKey& researcher, const s
     if (pseudonym < after_p) continue;
     const uint64_t skip = pseudonym == after_p ? after_n : 0;
     CC_ASSIGN_OR_RETURN(auto readings, wearables_->PatientReadings(p->patient, metric));
-    const int64_t shift = ShiftDays(study, p->patient) * static_cast<int64_t>(wearables::kDayMs);
+    const int64_t shift = ShiftDays(study, p->patient) * static_cast<int64_t>(kDayMs);
     nlohmann::json rows = nlohmann::json::array();
     uint64_t seen = 0;
     bool more = false;

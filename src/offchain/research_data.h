@@ -81,8 +81,4 @@ class ResearchDesk {
   Clock* clock_;
 };
 
-// "2026-10-01" -> days since 1970-01-01; nullopt if not a valid date.
-std::optional<uint64_t> ParseDay(std::string_view iso);
-std::string FormatDay(uint64_t day);
-
 }  // namespace cc::offchain

@@ -24,7 +24,7 @@ SecretKey Watch(int i) { return Key(static_cast<uint8_t>(80 + i)); }
 double Hr(int i, int j) { return 60 + 10 * i + j; }
 // Reading j of a batch: hourly, three before a midnight (UTC) and three after.
 uint64_t At(int j) {
-  return (kT0 / wearables::kDayMs + 1) * wearables::kDayMs + static_cast<uint64_t>(j) * 60 * kMin - 3 * 60 * kMin;
+  return (kT0 / kDayMs + 1) * kDayMs + static_cast<uint64_t>(j) * 60 * kMin - 3 * 60 * kMin;
 }
 
 nlohmann::json Genesis() {
@@ -89,7 +89,7 @@ class ResearchDeskTest : public ::testing::Test {
   }
 
   AggregateQuery Days(uint64_t first_offset, uint64_t last_offset) const {
-    const uint64_t day = At(0) / wearables::kDayMs;
+    const uint64_t day = At(0) / kDayMs;
     return {"heart_rate", day + first_offset, day + last_offset, std::nullopt};
   }
 
@@ -229,10 +229,10 @@ TEST_F(ResearchDeskTest, ExportsPseudonymisedReadingsShiftedByWholeDays) {
     EXPECT_EQ(pseudonym, desk_->Pseudonym("hr-study", Patient(i).public_key()));
     EXPECT_NE(pseudonym, desk_->Pseudonym("other-study", Patient(i).public_key()));
     const int64_t shift = p["readings"][0][0].get<int64_t>() - static_cast<int64_t>(At(0));
-    EXPECT_EQ(shift % static_cast<int64_t>(wearables::kDayMs), 0);
+    EXPECT_EQ(shift % static_cast<int64_t>(kDayMs), 0);
     EXPECT_NE(shift, 0);
-    EXPECT_LE(std::abs(shift), kMaxShiftDays * static_cast<int64_t>(wearables::kDayMs));
-    EXPECT_EQ(shift, desk_->ShiftDays("hr-study", Patient(i).public_key()) * static_cast<int64_t>(wearables::kDayMs));
+    EXPECT_LE(std::abs(shift), kMaxShiftDays * static_cast<int64_t>(kDayMs));
+    EXPECT_EQ(shift, desk_->ShiftDays("hr-study", Patient(i).public_key()) * static_cast<int64_t>(kDayMs));
     for (int j = 0; j < 6; ++j) {  // the same shift for every reading: intervals stay
       EXPECT_EQ(p["readings"][j][0].get<int64_t>(), static_cast<int64_t>(At(j)) + shift);
       EXPECT_EQ(p["readings"][j][1].get<double>(), Hr(i, j));

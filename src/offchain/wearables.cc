@@ -29,7 +29,7 @@ Result<std::vector<wearables::Reading>> ParseReadings(const nlohmann::json& list
   std::vector<wearables::Reading> out;
   out.reserve(list.size());
   const auto& metrics = wearables::Metrics();
-  const uint64_t latest = Clock::System()->NowMs() + wearables::kDayMs;
+  const uint64_t latest = Clock::System()->NowMs() + kDayMs;
   for (size_t i = 0; i < list.size(); ++i) {
     const auto& r = list[i];
     auto where = [i] { return "readings[" + std::to_string(i) + "]: "; };

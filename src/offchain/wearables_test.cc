@@ -125,7 +125,7 @@ TEST_F(WearableCustodianTest, RefusesWhatIsNotThePatientsOrNotSigned) {
   auto r = custodian_->Ingest(k().patient.public_key(), forged);
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
   EXPECT_NE(r.status().message().find("signature"), std::string::npos);
-  const uint64_t future = Clock::System()->NowMs() + 2 * wearables::kDayMs;
+  const uint64_t future = Clock::System()->NowMs() + 2 * kDayMs;
   auto ahead = custodian_->Ingest(k().patient.public_key(), Body(1, future, {70}));
   EXPECT_NE(ahead.status().message().find("future"), std::string::npos) << ahead.status().ToString();
   auto odd = body;
@@ -188,7 +188,7 @@ TEST_F(WearableCustodianTest, ErasureShredsEverythingOfThePatientAndNothingElse)
                   .ok());
   auto b = custodian_->Ingest(k().patient.public_key(), Body(1, kT0, {38, 37, 70}));
   ASSERT_TRUE(b.ok());
-  const uint64_t day = kT0 / wearables::kDayMs;
+  const uint64_t day = kT0 / kDayMs;
   EXPECT_EQ(custodian_->DaySummaries(k().patient.public_key(), 0, day, day)->count, 0u);  // not anchored yet
   Anchor(b->anchor);
   ASSERT_TRUE(store_->PutDocument("coldchain/other", "not the patient's").ok());

@@ -158,8 +158,7 @@ struct MemLedger {
 
   // Executes `txs` as the next block and applies its writes.
   Result<BlockExecution> Run(const std::vector<TxPtr>& txs, size_t* bad_index = nullptr) {
-    auto e = net.executor->ExecuteBlock(state, digest, height + 1, 1700000000000ull + height + 1, txs,
-                                        bad_index);
+    auto e = net.executor->ExecuteBlock(state, digest, height + 1, time_ms + height + 1, txs, bad_index);
     if (e.ok()) {
       state.Apply(e->writes);
       digest = e->digest;
@@ -183,6 +182,7 @@ struct MemLedger {
   MemState state;
   StateDigest digest;
   uint64_t height = 0;
+  uint64_t time_ms = 1700000000000ull;  // the next block's time is time_ms + its height
   std::map<PublicKey, uint64_t> nonces;
 };
 

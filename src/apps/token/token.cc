@@ -41,6 +41,12 @@ bool AccountExists(const StateReader& state, std::string_view account) {
 
 std::string OrgAccount(std::string_view org) { return "org:" + std::string(org); }
 
+std::optional<std::string> Treasury(const StateReader& state) {
+  auto m = ReadJsonObject(state, kMeta);
+  if (!m) return std::nullopt;
+  return (*m)["treasury"].get<std::string>();
+}
+
 uint64_t Balance(const StateReader& state, std::string_view account) {
   return ReadAccount(state, account)["balance"].get<uint64_t>();
 }

@@ -30,6 +30,8 @@ inline constexpr uint64_t kMaxSupply = 1'000'000'000'000'000ull;  // 10^18: sums
 
 // The account of an organisation.
 std::string OrgAccount(std::string_view org);
+// The treasury's account; nullopt if the network has no token.
+std::optional<std::string> Treasury(const StateReader& state);
 // An account's balance (0 if it never held any).
 uint64_t Balance(const StateReader& state, std::string_view account);
 

@@ -17,11 +17,10 @@
 #include <vector>
 
 #include "apps/wearables/wearables.h"
+#include "util/date.h"
 #include "util/status.h"
 
 namespace cc::wearables {
-
-inline constexpr uint64_t kDayMs = 86'400'000;
 
 struct DaySummary {
   uint64_t count = 0;
