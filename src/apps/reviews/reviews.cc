@@ -119,6 +119,13 @@ std::optional<nlohmann::json> ReadReview(const StateReader& state, std::string_v
   return ReadJsonObject(state, std::string(kReview) + std::string(id));
 }
 
+void ForEachText(nlohmann::json& review, const std::function<void(nlohmann::json& text)>& fn) {
+  if (review.contains("text")) fn(review["text"]);
+  for (auto& c : review["corrections"]) {
+    if (c.contains("text")) fn(c["text"]);
+  }
+}
+
 std::vector<std::string> PatientVisits(const StateReader& state, const PublicKey& patient) {
   const std::string prefix = std::string(kPatient) + patient.hex() + "/";
   std::vector<std::string> out;
@@ -355,18 +362,15 @@ TxResult ReviewsModule::TextErased(const TxContext& ctx, Overlay& state) const {
   if (!org) return TxResult::Reject(TxCode::kUnauthorized, "an erasure is confirmed by a custodian's node");
   const PublicKey patient = *PublicKey::FromHex(ctx.payload["patient"].get<std::string>());
   size_t n = 0;
-  auto mark = [&](nlohmann::json& holder) {
-    auto t = holder.find("text");
-    if (t == holder.end() || (*t)["custodian"] != *org || t->contains("erased_at")) return;
-    (*t)["erased_at"] = ctx.time_ms;
-    ++n;
-  };
   for (const std::string& id : PatientVisits(state, patient)) {
     auto review = ReadReview(state, id);
     if (!review) continue;
     const size_t before = n;
-    mark(*review);
-    for (auto& c : (*review)["corrections"]) mark(c);
+    ForEachText(*review, [&](nlohmann::json& t) {
+      if (t["custodian"] != *org || t.contains("erased_at")) return;
+      t["erased_at"] = ctx.time_ms;
+      ++n;
+    });
     if (n != before) WriteJson(state, std::string(kReview) + id, *review);
   }
   if (n == 0) return TxResult::Reject(TxCode::kNotFound, "the patient has no review text at " + *org + " left to erase");

@@ -29,6 +29,7 @@
 //                                           patient's texts there are erased
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +57,9 @@ Params ReadParams(const StateReader& state);
 std::optional<nlohmann::json> ReadVisit(const StateReader& state, std::string_view id);
 // A review ("reviews/review/<id>"); holds no patient key.
 std::optional<nlohmann::json> ReadReview(const StateReader& state, std::string_view id);
+// Calls `fn` with the text ({custodian, ref, hash, erased_at?}) of a review
+// and of each of its corrections that carries one.
+void ForEachText(nlohmann::json& review, const std::function<void(nlohmann::json& text)>& fn);
 // The visits attested to `patient`, oldest first.
 std::vector<std::string> PatientVisits(const StateReader& state, const PublicKey& patient);
 
