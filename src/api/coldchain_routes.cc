@@ -91,14 +91,9 @@ std::vector<coldchain::Reading> Thin(const std::vector<coldchain::Reading>& poin
 }  // namespace
 
 void Server::ColdchainRoutes() {
-  auto on = [this](auto handler) {
-    return Authed([this, handler](const httplib::Request& q, httplib::Response& r, const Principal& c) {
-      (this->*handler)(q, r, c);
-    });
-  };
-  http_->Post("/v1/coldchain/batches", on(&Server::PostReadings));
-  http_->Get(std::string("/v1/coldchain/shipments/") + kShipmentId + "/curve", on(&Server::ShipmentCurve));
-  http_->Get(std::string("/v1/coldchain/shipments/") + kShipmentId + "/readings", on(&Server::ReadingProof));
+  http_->Post("/v1/coldchain/batches", On(&Server::PostReadings));
+  http_->Get(std::string("/v1/coldchain/shipments/") + kShipmentId + "/curve", On(&Server::ShipmentCurve));
+  http_->Get(std::string("/v1/coldchain/shipments/") + kShipmentId + "/readings", On(&Server::ReadingProof));
 }
 
 Status Server::MayReadShipment(const Principal& caller, const std::string& id, nlohmann::json* ship) const {

@@ -74,6 +74,16 @@ Status Authorize(const Principal& c, Operation op, const Resource& r) {
       if (self || ChainReader(c)) return Status::Ok();
       if (!r.org.empty() && c.active && c.org == r.org) return Status::Ok();
       return Deny("a token account is read by its holder (an organisation's by its actors) and chain readers");
+    case Operation::kReadReviews:
+      // Reviews name no patient: any active actor or node reads them.
+      return Status::Ok();
+    case Operation::kReadVisit:
+      if (self || ChainReader(c)) return Status::Ok();
+      if (c.active && c.org == r.org && IsOneOf(c.role, {"provider", "admin"})) return Status::Ok();
+      return Deny("a visit is read by its patient, its provider's providers and admins, and chain readers");
+    case Operation::kWriteReviewText:
+      return self && c.active && c.role == "patient" ? Status::Ok()
+                                                     : Deny("patients hand in and erase their own review texts");
     case Operation::kSendWearableData:
       return self && c.active && c.role == "patient" ? Status::Ok()
                                                      : Deny("a patient sends and sets their own wearable data");

@@ -211,5 +211,18 @@ TEST_F(PolicyTest, ATokenAccountIsItsHoldersAndChainReaders) {
   EXPECT_FALSE(Authorize(P(6), Operation::kReadToken, About(6)).ok());  // revoked
 }
 
+TEST_F(PolicyTest, ReviewsArePublicVisitsAreTheirPatientsAndProviders) {
+  for (uint8_t who : {2, 3, 4, 9, 13}) EXPECT_TRUE(Authorize(P(who), Operation::kReadReviews).ok()) << int(who);
+  EXPECT_FALSE(Authorize(P(42), Operation::kReadReviews).ok());  // a stranger
+  Resource visit = About(3);
+  visit.org = "hospital";
+  for (uint8_t who : {1, 2, 3, 5, 9}) EXPECT_TRUE(Authorize(P(who), Operation::kReadVisit, visit).ok()) << int(who);
+  // (Admins of any organisation read the whole chain, visits included.)
+  for (uint8_t who : {4, 13, 14}) EXPECT_FALSE(Authorize(P(who), Operation::kReadVisit, visit).ok()) << int(who);
+  EXPECT_TRUE(Authorize(P(3), Operation::kWriteReviewText, About(3)).ok());
+  EXPECT_FALSE(Authorize(P(2), Operation::kWriteReviewText, About(2)).ok());  // a provider writes no reviews
+  EXPECT_FALSE(Authorize(P(6), Operation::kWriteReviewText, About(6)).ok());  // revoked
+}
+
 }  // namespace
 }  // namespace cc::api

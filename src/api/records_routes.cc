@@ -28,16 +28,11 @@ bool IsPurpose(const std::string& p) {
 }  // namespace
 
 void Server::RecordRoutes() {
-  auto on = [this](auto handler) {
-    return Authed([this, handler](const httplib::Request& q, httplib::Response& r, const Principal& c) {
-      (this->*handler)(q, r, c);
-    });
-  };
-  http_->Post("/v1/records", on(&Server::PublishRecord));
-  http_->Get(std::string("/v1/records/") + kRecordId, on(&Server::GetRecord));
-  http_->Get(std::string("/v1/records/") + kRecordId + "/content", on(&Server::FetchRecord));
-  http_->Post(std::string("/v1/records/") + kRecordId + "/erasure", on(&Server::EraseRecord));
-  http_->Get(std::string("/v1/patients/") + kKey + "/(records|consents|access-log)", on(&Server::PatientData));
+  http_->Post("/v1/records", On(&Server::PublishRecord));
+  http_->Get(std::string("/v1/records/") + kRecordId, On(&Server::GetRecord));
+  http_->Get(std::string("/v1/records/") + kRecordId + "/content", On(&Server::FetchRecord));
+  http_->Post(std::string("/v1/records/") + kRecordId + "/erasure", On(&Server::EraseRecord));
+  http_->Get(std::string("/v1/patients/") + kKey + "/(records|consents|access-log)", On(&Server::PatientData));
 }
 
 // Body: {"patient", "resource_type", "category", "media_type"?, "content" (UTF-8 text) |

@@ -22,13 +22,8 @@ Result<std::optional<uint64_t>> UIntParam(const httplib::Request& req, const cha
 }  // namespace
 
 void Server::ResearchRoutes() {
-  auto on = [this](auto handler) {
-    return Authed([this, handler](const httplib::Request& q, httplib::Response& r, const Principal& c) {
-      (this->*handler)(q, r, c);
-    });
-  };
-  http_->Get(std::string("/v1/research/studies/") + kStudy + "/aggregate", on(&Server::ResearchAggregate));
-  http_->Get(std::string("/v1/research/studies/") + kStudy + "/export", on(&Server::ResearchExport));
+  http_->Get(std::string("/v1/research/studies/") + kStudy + "/aggregate", On(&Server::ResearchAggregate));
+  http_->Get(std::string("/v1/research/studies/") + kStudy + "/export", On(&Server::ResearchExport));
 }
 
 Status Server::MayUseStudy(const Principal& caller, const std::string& id) const {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "api/http_util.h"
+#include "apps/reviews/reviews.h"
 #include "apps/supply/gs1.h"
 #include "apps/supply/supply.h"
 #include "apps/wearables/wearables.h"
@@ -24,16 +25,15 @@ constexpr const char* kHex64 = "([0-9a-fA-F]{64})";
 
 }  // namespace
 
-Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options,
-               offchain::Gatekeeper* gatekeeper, offchain::RecordStore* documents,
-               offchain::WearableCustodian* wearables)
+Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options, OffchainServices offchain)
     : chain_(chain),
       orderer_(orderer),
       metrics_(metrics),
       options_(std::move(options)),
-      gatekeeper_(gatekeeper),
-      documents_(documents),
-      wearables_(wearables),
+      gatekeeper_(offchain.gatekeeper),
+      documents_(offchain.documents),
+      wearables_(offchain.wearables),
+      review_texts_(offchain.review_texts),
       authenticator_(Clock::System(), options_.signature_window_s),
       concurrent_(options_.max_concurrent_requests_per_address),
       per_actor_(Clock::System(), options_.requests_per_s_per_actor, 2 * options_.requests_per_s_per_actor),
@@ -277,6 +277,7 @@ void Server::Routes() {
   ColdchainRoutes();
   WearablesRoutes();
   ResearchRoutes();
+  ReviewsRoutes();
 }
 
 bool Server::Refuse(httplib::Response& res, const Status& s, std::string_view reason) {
@@ -596,6 +597,19 @@ void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res, co
     if (!allowed.ok() && Authorize(caller, Operation::kReadPatientData).ok()) allowed = Status::Ok();
   } else if (m->name() == "research") {
     allowed = Authorize(caller, Operation::kReadResearch);
+  } else if (m->name() == "reviews" && path.starts_with("visits/")) {
+    auto v = reviews::ReadVisit(chain_->store(), path.substr(7));
+    if (!v) return ReplyError(res, Status::NotFound("no visit " + path.substr(7)));
+    Resource r;
+    r.subject = PublicKey::FromHex((*v)["patient"].get<std::string>());
+    r.org = (*v)["provider"];
+    allowed = Authorize(caller, Operation::kReadVisit, r);
+  } else if (m->name() == "reviews" && path.starts_with("patients/")) {
+    auto k = PublicKey::FromHex(path.substr(9, 64));
+    if (!k) return ReplyError(res, Status::Invalid("a key is 64 hex digits"));
+    allowed = Authorize(caller, Operation::kReadPatientData, {*k, {}, ""});
+  } else if (m->name() == "reviews") {
+    allowed = Authorize(caller, Operation::kReadReviews);
   } else if (m->name() == "token") {
     // accounts/<key or org:<id>>[/history], or meta.
     Resource r;

@@ -21,6 +21,7 @@
 #include "ledger/chain.h"
 #include "offchain/gatekeeper.h"
 #include "offchain/research_data.h"
+#include "offchain/review_texts.h"
 #include "offchain/wearables.h"
 #include "ordering/orderer.h"
 
@@ -44,14 +45,18 @@ struct ApiOptions {
   std::string tls_key_file;
 };
 
+// What the node keeps off chain as a custodian; each optional (a node
+// without an off-chain store serves none of their routes).
+struct OffchainServices {
+  offchain::Gatekeeper* gatekeeper = nullptr;        // the records (api/records_routes.cc)
+  offchain::RecordStore* documents = nullptr;        // cold-chain reading batches (api/coldchain_routes.cc)
+  offchain::WearableCustodian* wearables = nullptr;  // patients' wearables (api/wearables_routes.cc)
+  offchain::ReviewTexts* review_texts = nullptr;     // the review platform's texts (api/reviews_routes.cc)
+};
+
 class Server : public offchain::NodeSubmitter {
  public:
-  // `gatekeeper` (optional) serves the custodian's records (api/records_routes.cc);
-  // `documents` (optional) keeps the cold chain's reading batches (api/coldchain_routes.cc);
-  // `wearables` (optional) is the custodian of patients' wearables (api/wearables_routes.cc).
-  Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options,
-         offchain::Gatekeeper* gatekeeper = nullptr, offchain::RecordStore* documents = nullptr,
-         offchain::WearableCustodian* wearables = nullptr);
+  Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options, OffchainServices offchain = {});
   ~Server() override;
 
   // Binds and starts serving on a background thread.
@@ -71,6 +76,13 @@ class Server : public offchain::NodeSubmitter {
   // Wraps a handler: authenticates the request (RFC 9421), resolves its
   // signer, applies the per-actor rate limit; refusals are 401/429 JSON.
   httplib::Server::Handler Authed(AuthedHandler h);
+  // Authed() around a member handler (the modules' routes).
+  template <typename Handler>
+  httplib::Server::Handler On(Handler handler) {
+    return Authed([this, handler](const httplib::Request& q, httplib::Response& r, const Principal& c) {
+      (this->*handler)(q, r, c);
+    });
+  }
   // Writes a refusal (401/403/429), counts it and returns false when `s` is not OK.
   bool Refuse(httplib::Response& res, const Status& s, std::string_view reason);
   Status Admit(const TxPtr& tx);
@@ -125,6 +137,12 @@ class Server : public offchain::NodeSubmitter {
   // OK if `caller` may use study `id`'s data; kNotFound, kPermissionDenied.
   Status MayUseStudy(const Principal& caller, const std::string& id) const;
 
+  // Verified reviews (api/reviews_routes.cc).
+  void ReviewsRoutes();
+  void PostReviewText(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void GetReviewTexts(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  void EraseReviewTexts(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+
   Chain* chain_;
   Orderer* orderer_;
   Metrics* metrics_;
@@ -132,6 +150,7 @@ class Server : public offchain::NodeSubmitter {
   offchain::Gatekeeper* gatekeeper_;
   offchain::RecordStore* documents_;
   offchain::WearableCustodian* wearables_;
+  offchain::ReviewTexts* review_texts_;
   std::unique_ptr<offchain::ResearchDesk> research_;  // with wearables_
   std::atomic<int> streams_{0};  // open alert streams
   std::mutex node_submit_mu_;  // orders the node's own nonces

@@ -23,18 +23,13 @@ std::optional<PublicKey> KeyParam(const httplib::Request& req, const char* name)
 }  // namespace
 
 void Server::WearablesRoutes() {
-  auto on = [this](auto handler) {
-    return Authed([this, handler](const httplib::Request& q, httplib::Response& r, const Principal& c) {
-      (this->*handler)(q, r, c);
-    });
-  };
-  http_->Post("/v1/wearables/batches", on(&Server::PostWearableBatch));
-  http_->Post("/v1/wearables/erasure", on(&Server::EraseWearableData));
-  http_->Get("/v1/wearables/rules", on(&Server::GetWearableRules));
-  http_->Put("/v1/wearables/rules", on(&Server::PutWearableRules));
-  http_->Get("/v1/wearables/alerts", on(&Server::GetWearableAlerts));
-  http_->Get("/v1/wearables/alerts/stream", on(&Server::StreamWearableAlerts));
-  http_->Get(std::string("/v1/wearables/devices/") + kKey + "/readings", on(&Server::GetWearableReadings));
+  http_->Post("/v1/wearables/batches", On(&Server::PostWearableBatch));
+  http_->Post("/v1/wearables/erasure", On(&Server::EraseWearableData));
+  http_->Get("/v1/wearables/rules", On(&Server::GetWearableRules));
+  http_->Put("/v1/wearables/rules", On(&Server::PutWearableRules));
+  http_->Get("/v1/wearables/alerts", On(&Server::GetWearableAlerts));
+  http_->Get("/v1/wearables/alerts/stream", On(&Server::StreamWearableAlerts));
+  http_->Get(std::string("/v1/wearables/devices/") + kKey + "/readings", On(&Server::GetWearableReadings));
 }
 
 // Whose alerts or readings a request is about: ?patient= (default: the

@@ -30,9 +30,6 @@ int Print(const nlohmann::json& j) {
   return 0;
 }
 
-namespace {
-
-// "@file" reads the payload from a file; "-" from standard input.
 Result<std::string> ReadPayload(const std::string& arg) {
   if (arg == "-") {
     std::string s((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
@@ -41,6 +38,14 @@ Result<std::string> ReadPayload(const std::string& arg) {
   if (!arg.empty() && arg[0] == '@') return ReadFile(arg.substr(1));
   return arg;
 }
+
+void AddConnOptions(CLI::App* c, std::string* node, std::string* ca_file, std::string* key, const char* key_help) {
+  c->add_option("--node", *node, "Node API URL (default: $CARECHAIN_NODE or http://127.0.0.1:8080)");
+  c->add_option("--cacert", *ca_file, "https: CA certificate(s) to trust, PEM (default: $CARECHAIN_CACERT)");
+  c->add_option("--key,-k", *key, key_help);
+}
+
+namespace {
 
 std::string CaFile(const std::string& flag) {
   if (!flag.empty()) return flag;

@@ -1,6 +1,7 @@
 // Helpers shared by the CLI's command files (defined in commands.cc).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -13,6 +14,12 @@
 
 namespace cc::cli {
 
+// "@file" reads an argument from a file, "-" from standard input; anything
+// else is the argument itself.
+Result<std::string> ReadPayload(const std::string& arg);
+// --node, --cacert and --key on a command, into the shared connection options.
+void AddConnOptions(CLI::App* c, std::string* node, std::string* ca_file, std::string* key,
+                    const char* key_help = "Your key file: signs (default: $CARECHAIN_KEY)");
 // Prints "error: <message>" on stderr; returns 1.
 int Fail(const Status& s);
 // Prints `j` indented on stdout; returns 0.

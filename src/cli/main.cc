@@ -7,6 +7,7 @@
 #include "cli/records_commands.h"
 #include "cli/research_commands.h"
 #include "cli/supply_commands.h"
+#include "cli/reviews_commands.h"
 #include "cli/token_commands.h"
 #include "cli/wearables_commands.h"
 
@@ -123,6 +124,7 @@ int main(int argc, char** argv) {
   AddWearablesCommands(&app, &node, &ca_file, &request_key, &rc);
   AddResearchCommands(&app, &node, &ca_file, &request_key, &rc);
   AddTokenCommands(&app, &node, &ca_file, &request_key, &rc);
+  AddReviewsCommands(&app, &node, &ca_file, &request_key, &rc);
 
   CLI11_PARSE(app, argc, argv);
   return rc;

@@ -139,9 +139,7 @@ void AddRecordsCommands(CLI::App* app, std::string* node, std::string* ca_file, 
   auto o = std::make_shared<Opts>();
   auto conn = [=] { return Conn{*node, *key, *ca_file}; };
   auto add_conn = [=](CLI::App* c) {
-    c->add_option("--node", *node, "Node API URL (default: $CARECHAIN_NODE or http://127.0.0.1:8080)");
-    c->add_option("--cacert", *ca_file, "https: CA certificate(s) to trust, PEM (default: $CARECHAIN_CACERT)");
-    c->add_option("--key,-k", *key, "Your key file: signs the request (default: $CARECHAIN_KEY)");
+    AddConnOptions(c, node, ca_file, key, "Your key file: signs the request (default: $CARECHAIN_KEY)");
   };
 
   auto* pub = rec->add_subcommand("publish", "Store a record at this node (its custodian) and publish its pointer");

@@ -212,13 +212,7 @@ void AddResearchCommands(CLI::App* app, std::string* node, std::string* ca_file,
   research->require_subcommand(1);
   auto o = std::make_shared<Opts>();
   auto conn = [=] { return Conn{*node, *key, *ca_file}; };
-  auto add_conn = [=](CLI::App* c) {
-    c->add_option("--node", *node,
-                  "Node API URL (default: $CARECHAIN_NODE or http://127.0.0.1:8080)");
-    c->add_option("--cacert", *ca_file,
-                  "https: CA certificate(s) to trust, PEM (default: $CARECHAIN_CACERT)");
-    c->add_option("--key,-k", *key, "Your key file: signs (default: $CARECHAIN_KEY)");
-  };
+  auto add_conn = [=](CLI::App* c) { AddConnOptions(c, node, ca_file, key); };
   auto study_arg = [=](CLI::App* c) {
     c->add_option("study", o->study, "The study id (1 to 64 of a-z 0-9 . _ -)")
         ->required()

@@ -27,11 +27,7 @@ void AddTokenCommands(CLI::App* app, std::string* node, std::string* ca_file, st
   token->require_subcommand(1);
   auto o = std::make_shared<Opts>();
   auto conn = [=] { return Conn{*node, *key, *ca_file}; };
-  auto add_conn = [=](CLI::App* c) {
-    c->add_option("--node", *node, "Node API URL (default: $CARECHAIN_NODE or http://127.0.0.1:8080)");
-    c->add_option("--cacert", *ca_file, "https: CA certificate(s) to trust, PEM (default: $CARECHAIN_CACERT)");
-    c->add_option("--key,-k", *key, "Your key file: signs (default: $CARECHAIN_KEY)");
-  };
+  auto add_conn = [=](CLI::App* c) { AddConnOptions(c, node, ca_file, key); };
   auto account_opt = [=](CLI::App* c) {
     c->add_option("--account", o->account, "An actor's key or org:<organisation> (default: your own)");
   };

@@ -108,9 +108,7 @@ void AddWearablesCommands(CLI::App* app, std::string* node, std::string* ca_file
   auto o = std::make_shared<Opts>();
   auto conn = [=] { return Conn{*node, *key, *ca_file}; };
   auto add_conn = [=](CLI::App* c) {
-    c->add_option("--node", *node, "Node API URL (default: $CARECHAIN_NODE or http://127.0.0.1:8080)");
-    c->add_option("--cacert", *ca_file, "https: CA certificate(s) to trust, PEM (default: $CARECHAIN_CACERT)");
-    c->add_option("--key,-k", *key, "Your (the patient's) key file: signs (default: $CARECHAIN_KEY)");
+    AddConnOptions(c, node, ca_file, key, "Your (the patient's) key file: signs (default: $CARECHAIN_KEY)");
   };
   auto submit = [=](const std::string& action, const nlohmann::json& payload) {
     return PrintReply(SubmitAction(conn(), wearables::kModule, action, payload, o->wait));

@@ -112,7 +112,9 @@ Status CreateDemo(const DemoOptions& o) {
         {{"key", researcher.public_key().hex()}, {"org", "institut-versorgungsforschung"}, {"role", "researcher"}},
         {{"key", auditor.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "auditor"}}}},
       // The reviews' reward token, its supply held by the hospital's treasury.
-      {"token", {{"symbol", "CARE"}, {"supply", 1'000'000'000u}, {"treasury", "st-marien-hospital"}}}};
+      {"token", {{"symbol", "CARE"}, {"supply", 1'000'000'000u}, {"treasury", "st-marien-hospital"}}},
+      // Verified reviews: the hospital's node keeps the texts (the one node of `./run`).
+      {"reviews", {{"platform", "st-marien-hospital"}, {"reward", 10u}}}};
   CC_RETURN_IF_ERROR(WriteFileAtomic(o.dir + "/genesis.json", genesis.dump(2) + "\n", 0644, true));
 
   for (int i = 1; i <= o.nodes; ++i) {

@@ -104,7 +104,8 @@ Status Node::Start(bool resync) {
     orderer_ = std::make_unique<SoloOrderer>(chain_.get(), config_.solo);
   }
   api_ = std::make_unique<api::Server>(chain_.get(), orderer_.get(), metrics_.get(), config_.api,
-                                       gatekeeper_.get(), records_.get(), wearables_.get());
+                                       api::OffchainServices{gatekeeper_.get(), records_.get(), wearables_.get(),
+                                                             review_texts_.get()});
   CC_RETURN_IF_ERROR(api_->Start());
   if (auto* etcd = dynamic_cast<EtcdOrderer*>(orderer_.get()); etcd && config_.cluster.advertise_url.empty()) {
     etcd->set_advertise_url(api_scheme() + "://" + config_.api.host + ":" + std::to_string(api_->port()));
@@ -175,6 +176,7 @@ Status Node::OpenOffchain(const std::string& org) {
   spdlog::info("consent index: {} records, {} grants loaded in {:.2f} s", consents_->records(), consents_->grants(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   wearables_ = std::make_unique<offchain::WearableCustodian>(records_.get(), &chain_->store(), master, org);
+  review_texts_ = std::make_unique<offchain::ReviewTexts>(records_.get(), &chain_->store(), master, org);
   gatekeeper_ = std::make_unique<offchain::Gatekeeper>(records_.get(), &chain_->store(), std::move(master), g,
                                                        Clock::System(), consents_.get());
   offchain::Gatekeeper* gk = gatekeeper_.get();

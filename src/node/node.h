@@ -44,6 +44,7 @@ class Node {
   std::unique_ptr<records::ConsentIndex> consents_;
   std::unique_ptr<offchain::Gatekeeper> gatekeeper_;
   std::unique_ptr<offchain::WearableCustodian> wearables_;
+  std::unique_ptr<offchain::ReviewTexts> review_texts_;
   std::unique_ptr<api::Server> api_;
 };
 
