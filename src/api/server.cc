@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "api/http_util.h"
 #include "apps/reviews/reviews.h"
@@ -72,6 +73,7 @@ Status Server::Start() {
   http_->set_read_timeout(10, 0);
   http_->set_write_timeout(10, 0);
   Routes();
+  CC_RETURN_IF_ERROR(MountPortal());
   // Series that exist from the start (a scraper sees zeros, not gaps).
   metrics_->Counter("carechain_http_requests_total", "status=\"200\"");
   metrics_->Counter("carechain_tx_admitted_total");
@@ -278,6 +280,26 @@ void Server::Routes() {
   WearablesRoutes();
   ResearchRoutes();
   ReviewsRoutes();
+}
+
+// The portal's files are static and public; the pages sign every API call
+// in the browser. The headers keep them from loading anything but their own
+// files and from being framed.
+Status Server::MountPortal() {
+  if (options_.portal_dir.empty()) return Status::Ok();
+  if (!std::filesystem::is_regular_file(options_.portal_dir + "/index.html"))
+    return Status::Invalid("the portal folder " + options_.portal_dir + " holds no index.html (build it: scripts/build-web)");
+  if (!http_->set_mount_point("/", options_.portal_dir))
+    return Status::Invalid("cannot serve the portal folder " + options_.portal_dir);
+  http_->set_file_request_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' "
+                   "'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("Cache-Control", "no-cache");
+  });
+  return Status::Ok();
 }
 
 bool Server::Refuse(httplib::Response& res, const Status& s, std::string_view reason) {

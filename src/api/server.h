@@ -40,6 +40,9 @@ struct ApiOptions {
   double pack_checks_per_s_per_address = 10;
   // Requests one address may have in progress at once (a share of `threads`).
   int max_concurrent_requests_per_address = 16;
+  // The web portal's built files (web/dist), served at / without
+  // authentication (they hold no data); "" = no portal.
+  std::string portal_dir;
   // TLS: PEM certificate (chain) and private key; both empty = plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -71,6 +74,8 @@ class Server : public offchain::NodeSubmitter {
 
  private:
   void Routes();
+  // Serves options_.portal_dir at /, if set.
+  Status MountPortal();
   using AuthedHandler =
       std::function<void(const httplib::Request&, httplib::Response&, const Principal&)>;
   // Wraps a handler: authenticates the request (RFC 9421), resolves its

@@ -248,9 +248,10 @@ int VerifyData(const std::string& data_dir, const std::string& genesis, bool qui
   return Print(j);
 }
 
-int RunNode(const std::string& config_path, bool resync) {
+int RunNode(const std::string& config_path, bool resync, const std::string& portal_dir) {
   auto config = node::Config::Load(config_path);
   if (!config.ok()) return Fail(config.status());
+  if (!portal_dir.empty()) config->api.portal_dir = portal_dir;
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   // Block the stop signals before any thread starts (threads inherit the
   // mask), then wait for one synchronously: none can be lost or land in a
@@ -265,6 +266,8 @@ int RunNode(const std::string& config_path, bool resync) {
   if (!s.ok()) return Fail(s);
   std::printf("carechain node listening on %s://%s:%d\n", n.api_scheme().c_str(),
               config->api.host.c_str(), n.api_port());
+  if (!config->api.portal_dir.empty())
+    std::printf("portal: %s://%s:%d/\n", n.api_scheme().c_str(), config->api.host.c_str(), n.api_port());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -29,7 +29,8 @@ int ProofGet(const Conn& conn, const std::string& id, const std::string& out);
 int VerifyProofFile(const std::string& file, const std::string& genesis,
                     const std::vector<std::string>& proposers);
 int VerifyData(const std::string& data_dir, const std::string& genesis, bool quick, int threads);
-int RunNode(const std::string& config, bool resync);
+// Runs a node until SIGINT or SIGTERM; `portal_dir` (if not empty) overrides api.portal_dir.
+int RunNode(const std::string& config, bool resync, const std::string& portal_dir = "");
 int DemoInit(const std::string& dir, int port, int nodes, const std::string& etcd_endpoints);
 int Info(const Conn& conn);
 int Query(const Conn& conn, const std::string& module, const std::string& path);

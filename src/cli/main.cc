@@ -91,7 +91,9 @@ int main(int argc, char** argv) {
   bool resync = false;
   nodecmd->add_option("--config,-c", config, "Node configuration (TOML)")->required();
   nodecmd->add_flag("--resync", resync, "Rebuild a damaged store from its last good block");
-  nodecmd->callback([&] { rc = RunNode(config, resync); });
+  std::string portal;
+  nodecmd->add_option("--portal", portal, "Serve the web portal's built files from this folder at / (web/dist)");
+  nodecmd->callback([&] { rc = RunNode(config, resync, portal); });
 
   auto* demo = app.add_subcommand("demo", "Demo network");
   demo->require_subcommand(1);

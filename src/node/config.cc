@@ -70,7 +70,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
                               {"api", {"host", "port", "threads", "max_body_bytes", "max_wait_ms", "signature_window_s",
                                        "requests_per_s_per_actor", "requests_per_s_per_address",
                                        "max_concurrent_requests_per_address", "tls_cert",
-                                       "tls_key", "pack_checks_per_s_per_address"}},
+                                       "tls_key", "pack_checks_per_s_per_address", "portal_dir"}},
                               {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity",
                                             "advertise_url", "peer_ca", "lease_ttl_s", "checkpoint_interval",
                                             "retain_blocks", "max_block_bytes"}},
@@ -118,6 +118,8 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   }
   c.api.tls_cert_file = Resolve(base_dir, c.api.tls_cert_file);
   c.api.tls_key_file = Resolve(base_dir, c.api.tls_key_file);
+  CC_RETURN_IF_ERROR(r.Str("api", "portal_dir", &c.api.portal_dir));
+  if (!c.api.portal_dir.empty()) c.api.portal_dir = Resolve(base_dir, c.api.portal_dir);
   CC_RETURN_IF_ERROR(r.Str("ordering", "backend", &c.ordering));
   if (c.ordering != "solo" && c.ordering != "etcd") {
     return Status::Invalid("config: ordering.backend '" + c.ordering + "' is not one of solo, etcd");

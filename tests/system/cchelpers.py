@@ -144,7 +144,7 @@ def batch_body(raws):
 def write_node_toml(path, *, data_dir="node-data", key_file="keys/node.key",
                     genesis="genesis.json", block_interval_ms=10, max_block_txs=2000,
                     threads=16, log_level="info", tls_cert=None, tls_key=None,
-                    offchain_engine=None, postgres=None, flush_interval_ms=None):
+                    offchain_engine=None, postgres=None, flush_interval_ms=None, portal_dir=None):
     text = (
         "[node]\n"
         f'data_dir = "{data_dir}"\n'
@@ -155,6 +155,7 @@ def write_node_toml(path, *, data_dir="node-data", key_file="keys/node.key",
         "port = 0\n"
         f"threads = {threads}\n"
         + (f'tls_cert = "{tls_cert}"\ntls_key = "{tls_key}"\n' if tls_cert else "")
+        + (f'portal_dir = "{portal_dir}"\n' if portal_dir else "")
         + "\n"
         "[ordering]\n"
         'backend = "solo"\n'

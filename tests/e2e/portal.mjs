@@ -1,0 +1,168 @@
+// End-to-end test of the web portal in Debian's chromium (headless), driven
+// by playwright-core against a node that tests/system/test_portal.py started
+// and filled. Usage: node portal.mjs <scenario.json>, where the scenario
+// names the portal's URL, the demo's key files, a record of patient-anna at
+// the node, an attested visit of hers, and the folder for screenshots.
+// Exits non-zero, naming the failed step, if any check fails.
+import { readFileSync, mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const s = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+mkdirSync(s.out, { recursive: true });
+const short = (hex) => hex.slice(0, 8) + '…' + hex.slice(-6);
+const TIMEOUT = 30000;
+
+function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what);
+  console.log('ok  ' + what);
+}
+
+// Polls `probe` (which may reload the page) until it returns true.
+async function until(what, probe) {
+  const deadline = Date.now() + TIMEOUT;
+  while (Date.now() < deadline) {
+    if (await probe()) return console.log('ok  ' + what);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('timed out: ' + what);
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const errors = [];
+
+async function signIn(name, locale) {
+  const context = await browser.newContext({ locale, viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && !/status of 4\d\d/.test(m.text()) && errors.push(`${name}: ${m.text()}`));
+  await page.goto(s.url + '#/');
+  await page.fill('form[name=signin] textarea[name=paste]', s.keys[name].file);
+  await page.click('form[name=signin] button[type=submit]');
+  await page.waitForSelector('#my-role');
+  return page;
+}
+
+// Every form control has a label (a screen reader names it).
+async function labelled(page, what) {
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('main input, main select, main textarea')]
+    .filter((el) => !el.id || !document.querySelector(`label[for="${el.id}"]`)).length);
+  check(unlabelled === 0, `${what}: every form control has a label`);
+}
+
+const sectionText = (page, id) => page.locator(`section#${id}`).innerText();
+const loaded = (page, id) => page.waitForSelector(`section#${id}[aria-busy=false]`);
+
+try {
+  const weber = s.keys['dr-weber'].public;
+  // The patient, in German.
+  const anna = await signIn('patient-anna', 'de-DE');
+  check((await anna.innerText('#my-role')) === 'patient', 'the patient signs in with her key file');
+  await anna.screenshot({ path: `${s.out}/home.png`, fullPage: true });
+  await anna.goto(s.url + '#/patient');
+  await loaded(anna, 'consents');
+  check((await anna.innerText('h1')) === 'Meine Daten', 'German is the language of a German browser');
+  await labelled(anna, 'patient page');
+  check((await sectionText(anna, 'records')).includes(short(s.record)), 'her record is listed');
+
+  const until30 = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+  await anna.fill('form[name=grant] input[name=grantee]', weber);
+  await anna.fill('form[name=grant] input[name=categories]', 'imaging');
+  await anna.selectOption('form[name=grant] select[name=purpose]', 'treatment');
+  await anna.fill('form[name=grant] input[name=until]', until30);
+  await anna.click('form[name=grant] button[type=submit]');
+  await until('the consent is granted and listed as active', async () =>
+    (await sectionText(anna, 'consents')).includes(short(weber)) && (await anna.locator('section#consents .status-active').count()) === 1);
+  await anna.screenshot({ path: `${s.out}/patient.png`, fullPage: true });
+
+  // The provider reads the record under the consent.
+  const doctor = await signIn('dr-weber', 'en-GB');
+  await doctor.goto(s.url + '#/provider');
+  await labelled(doctor, 'provider page');
+  const read = async (purpose) => {
+    await doctor.fill('form[name=read] input[name=record]', s.record);
+    await doctor.selectOption('form[name=read] select[name=purpose]', purpose);
+    await doctor.click('form[name=read] button[type=submit]');
+    await doctor.waitForSelector('form[name=read] .outcome :is(.ok, .error)');
+  };
+  await read('treatment');
+  check((await doctor.innerText('#record-content')) === s.record_content, 'the provider reads the record under the consent');
+  await doctor.screenshot({ path: `${s.out}/provider.png`, fullPage: true });
+
+  // The patient sees the access appear.
+  await until("the provider's access appears in the patient's access log", async () => {
+    await anna.reload();
+    await loaded(anna, 'access-log');
+    return (await sectionText(anna, 'access-log')).includes(short(weber));
+  });
+
+  // She revokes; the provider is refused, in words.
+  await anna.click('section#consents button[data-consent]');
+  await until('the consent shows as revoked', async () => (await anna.locator('section#consents .status-revoked').count()) === 1);
+  await read('treatment');
+  const refusal = await doctor.innerText('form[name=read] .error');
+  check(refusal.startsWith('You are not allowed to do this.'), `after the revocation the provider is refused in words ("${refusal}")`);
+
+  // Emergency access: allowed, and highlighted in the patient's log.
+  await doctor.fill('form[name=emergency] input[name=patient]', s.keys['patient-anna'].public);
+  await doctor.fill('form[name=emergency] input[name=reason]', 'Bewusstlos in der Notaufnahme');
+  await doctor.click('form[name=emergency] button[type=submit]');
+  await doctor.waitForSelector('form[name=emergency] .outcome .ok');
+  await read('emergency');
+  check((await doctor.innerText('#record-content')) === s.record_content, 'the provider reads under emergency access');
+  await until('the emergency access is highlighted in the access log', async () => {
+    await anna.reload();
+    await loaded(anna, 'access-log');
+    return (await anna.locator('section#access-log tr.emergency .badge-emergency').count()) >= 1;
+  });
+  await anna.locator('section#access-log').screenshot({ path: `${s.out}/access-log.png` });
+
+  // A review of the attested visit earns the reward.
+  await loaded(anna, 'visits');
+  await anna.selectOption(`form[name=review-${s.visit}] select[name=overall]`, '4');
+  await anna.fill(`form[name=review-${s.visit}] textarea[name=text]`, 'Sehr freundlich, kurze Wartezeit.');
+  await anna.click(`form[name=review-${s.visit}] button[type=submit]`);
+  await until('the review is written', async () => (await sectionText(anna, 'visits')).includes('4/5'));
+  await anna.reload();
+  await loaded(anna, 'tokens');
+  check((await anna.innerText('#token-balance')) === '10', 'the reward shows in her token balance');
+  await anna.locator('section#tokens').screenshot({ path: `${s.out}/tokens.png` });
+  await anna.click('nav button:has-text("English")');
+  check((await anna.innerText('h1')) === 'My data', 'the language switches to English');
+
+  // The explorer, as the auditor: a block, a transaction, its proof checked here.
+  const auditor = await signIn('auditor-vogel', 'en-GB');
+  await auditor.goto(s.url + '#/explorer');
+  await loaded(auditor, 'blocks');
+  await auditor.screenshot({ path: `${s.out}/explorer.png`, fullPage: true });
+  await auditor.click('section#blocks tbody tr:first-child a');
+  await loaded(auditor, 'block');
+  await auditor.click('section#block tbody tr:first-child a');
+  await loaded(auditor, 'tx');
+  await auditor.click('section#tx button');
+  await auditor.waitForSelector('#proof-outcome .verdict');
+  check(await auditor.locator('#proof-outcome .verdict.ok').count() === 1,
+    `the inclusion proof checks out in the browser (${await auditor.innerText('#proof-outcome')})`);
+  await auditor.screenshot({ path: `${s.out}/proof.png`, fullPage: true });
+
+  // Keyboard: the sign-in form is reachable with Tab alone.
+  const fresh = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+  await fresh.goto(s.url + '#/');
+  let reached = false;
+  for (let i = 0; i < 12 && !reached; i++) {
+    await fresh.keyboard.press('Tab');
+    reached = await fresh.evaluate(() => document.activeElement?.name === 'paste');
+  }
+  check(reached, 'the key field is reachable with the keyboard');
+
+  check(errors.length === 0, `no script errors (${errors.join('; ')})`);
+} catch (e) {
+  console.error(e.message);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,91 @@
+"""The web portal in a real browser: the node serves web/dist, and
+tests/e2e/portal.mjs drives Debian's chromium (headless, playwright-core)
+through it: a patient grants and revokes a consent and sees a provider's
+access (and an emergency access, highlighted) appear, writes a review and
+sees the reward; the auditor checks an inclusion proof in the browser.
+Screenshots of the main pages land in build/test-output/portal/."""
+import json
+import os
+import subprocess
+
+import requests
+
+import cchelpers
+from conftest import REPO_ROOT
+
+PORTAL = os.path.join(REPO_ROOT, "web", "dist")
+E2E = os.path.join(REPO_ROOT, "tests", "e2e")
+OUT = os.path.join(REPO_ROOT, "build", "test-output", "portal")
+CONTENT = "CT Thorax: kein Befund."
+
+
+def test_portal_in_chromium(node_factory, tmp_path):
+    assert os.path.isfile(os.path.join(PORTAL, "index.html")), "build the portal first: scripts/build-web"
+    assert os.path.isdir(os.path.join(E2E, "node_modules", "playwright-core")), "run scripts/npm-deps"
+    net = node_factory.demo("portal", block_interval_ms=20, flush_interval_ms=50, portal_dir=PORTAL)
+    node = node_factory.node(net)
+
+    # The portal's files are public; the API is not.
+    page = requests.get(node.url + "/", timeout=10)
+    assert page.status_code == 200 and "<script" in page.text
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert requests.get(node.url + "/v1/info", timeout=10).status_code == 401
+
+    weber, anna = net.keys["dr-weber"], net.keys["patient-anna"]
+    r = node.api(weber).post_json("/v1/records?wait=commit", {
+        "patient": anna.public_hex, "resource_type": "DiagnosticReport", "category": "imaging",
+        "media_type": "text/plain", "content": CONTENT})
+    assert r.status_code == 201, r.text
+    record = r.json()["record"]
+    api = node.api(weber)
+    tx = net.tx(weber, api.next_nonce(weber.public_hex), "reviews", "attest",
+                {"patient": anna.public_hex, "date": __import__("datetime").date.today().isoformat()})
+    assert api.commit(tx)["result"]["code"] == "ok"
+
+    keys = {}
+    for name in ("patient-anna", "dr-weber", "auditor-vogel"):
+        with open(net.key_path(name)) as f:
+            keys[name] = {"file": f.read(), "public": net.keys[name].public_hex}
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({"url": node.url + "/", "keys": keys, "record": record, "record_content": CONTENT,
+                                    "visit": tx.id[:32], "out": OUT}))
+    run = subprocess.run(["node", os.path.join(E2E, "portal.mjs"), str(scenario)], capture_output=True, text=True,
+                         timeout=300, cwd=E2E)
+    print(run.stdout)
+    assert run.returncode == 0, run.stdout + run.stderr
+    for shot in ("home", "patient", "provider", "access-log", "tokens", "explorer", "proof"):
+        with open(os.path.join(OUT, shot + ".png"), "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n", shot
+
+
+def test_portal_code_checks_node_proofs_and_encodes_payloads_alike(node_factory, tmp_path):
+    """web/src/proof.js and tx.js (the code the browser runs) under node:
+    proofs of every position in a block of seven transactions verify, tampered
+    ones do not, and canonical JSON matches the node's rules."""
+    net = node_factory.demo("portal-proofs", block_interval_ms=200)
+    node = node_factory.node(net)
+    admin = net.keys["hospital-admin"]
+    api = node.api(admin)
+    nonce = api.next_nonce(admin.public_hex)
+    txs = [net.tx(admin, nonce + i, "identity", "register_actor",
+                  {"key": cchelpers.Key().public_hex, "org": "st-marien-hospital", "role": "patient"})
+           for i in range(7)]
+    r = api.post_batch([t.raw for t in txs])
+    assert r.status_code in (200, 202), r.text
+    for t in txs:
+        api.wait_committed(t.id)
+    auditor = node.api(net.keys["auditor-vogel"])
+    proofs = [auditor.get_json(f"/v1/proofs/{t.id}") for t in txs]
+    assert max(p["count"] for p in proofs) > 2, "the batch should share a block"
+    # Keys sort by their UTF-8 bytes (U+FB01 before U+1F600, unlike UTF-16).
+    payloads = [{"b": 1, "a": [True, None, -5], "ä": "Grüße \"x\"\n\t\u0001/", "z": {"y": 9007199254740991}},
+                {"\U0001F600": "\U0001F489", "\ufb01": 1, "": 0}]
+    data = {"proofs": proofs,
+            "payloads": [{"value": p, "canonical": cchelpers.canonical_json(p).decode()} for p in payloads]}
+    f = tmp_path / "input.json"
+    f.write_text(json.dumps(data))
+    run = subprocess.run(["node", os.path.join(E2E, "portal_crypto.mjs"), str(f)], capture_output=True, text=True,
+                         timeout=60, cwd=E2E)
+    print(run.stdout)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("ok  ") == 7 * 5 - sum(1 for p in proofs if not p["path"]) + len(payloads) + 1

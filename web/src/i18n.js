@@ -1,0 +1,111 @@
+// German and English texts. German is the default for German browsers
+// (the first market: clinics and pharmacies in Germany).
+const TEXTS = {
+  en: {
+    app_title: 'carechain portal',
+    nav_home: 'Overview', nav_patient: 'My data', nav_provider: 'Provider', nav_explorer: 'Chain explorer',
+    nav_signout: 'Sign out', language: 'Deutsch',
+    signin_title: 'Sign in with your key',
+    signin_intro: 'Your key stays in this browser: it signs every request and transaction here and is never sent to the node.',
+    signin_file: 'Key file (from carechain keygen)', signin_paste: 'Or paste the key file', signin_button: 'Sign in',
+    signin_remember: 'Remember the key on this device', signin_new: 'Create a new key', signin_export: 'Save key file',
+    key_file_not_json: 'That is not a key file: it is not JSON.',
+    key_file_shape: 'That is not an Ed25519 key file of carechain.',
+    key_file_mismatch: 'The key file is damaged: its public key does not match its seed.',
+    signed_in_as: 'Signed in as', role: 'Role', organisation: 'Organisation', not_registered: 'This key is not registered in the network.',
+    loading: 'Loading…', none: 'None yet.', refresh: 'Refresh', done: 'Done.',
+    records: 'My records', record: 'Record', category: 'Category', type: 'Type', custodian: 'Custodian', date: 'Date',
+    consents: 'My consents', grant: 'Grant access', revoke: 'Revoke', grantee: 'Who (key or organisation)',
+    purpose: 'Purpose', until: 'Valid until', categories: 'Categories (comma-separated)', status: 'Status',
+    purpose_treatment: 'treatment', purpose_research: 'research', purpose_payment: 'payment', purpose_public_health: 'public health',
+    consent_active: 'active', consent_revoked: 'revoked', consent_expired: 'expired',
+    access_log: 'Who accessed my data', reader: 'Reader', when: 'When', outcome: 'Outcome', allowed: 'allowed', denied: 'denied',
+    emergency: 'EMERGENCY ACCESS',
+    token: 'My tokens', balance: 'Balance', history: 'History', from: 'From', to: 'To', amount: 'Amount', memo: 'Note',
+    visits: 'My visits and reviews', visit: 'Visit', provider: 'Provider', review: 'Review', write_review: 'Write a review',
+    overall: 'Overall (1–5)', text: 'Your text (kept encrypted by the review platform)', reviewed: 'reviewed',
+    send: 'Send', attest: 'Attest a visit', patient_key: 'Patient key', visit_date: 'Visit date',
+    attested: 'Visit attested; give the patient this visit id:',
+    emergency_access: 'Emergency access', reason: 'Reason', declare: 'Declare',
+    read_record: 'Read a record', record_id: 'Record id', read: 'Read',
+    blocks: 'Latest blocks', height: 'Height', txs: 'Transactions', hash: 'Hash', time: 'Time', proposer: 'Proposer',
+    transaction: 'Transaction', proof: 'Inclusion proof', check_proof: 'Check the proof here', proof_ok: 'Proof valid: the transaction is in block',
+    proof_bad: 'Proof INVALID', result: 'Result',
+    err_unreachable: 'The node does not answer. Is it running?',
+    err_401: 'The node did not accept your signature. Is this device’s clock right?',
+    err_403: 'You are not allowed to do this.',
+    err_404: 'Not found.',
+    err_409: 'Not possible right now.',
+    err_429: 'Too many requests: please wait a moment.',
+    err_400: 'The input is not valid.',
+    err_tx: 'The network refused the transaction.',
+    err_other: 'Something went wrong.',
+  },
+  de: {
+    app_title: 'carechain-Portal',
+    nav_home: 'Übersicht', nav_patient: 'Meine Daten', nav_provider: 'Praxis/Klinik', nav_explorer: 'Chain-Explorer',
+    nav_signout: 'Abmelden', language: 'English',
+    signin_title: 'Mit Ihrem Schlüssel anmelden',
+    signin_intro: 'Ihr Schlüssel bleibt in diesem Browser: Er signiert hier jede Anfrage und Transaktion und wird nie an den Knoten gesendet.',
+    signin_file: 'Schlüsseldatei (von carechain keygen)', signin_paste: 'Oder Schlüsseldatei einfügen', signin_button: 'Anmelden',
+    signin_remember: 'Schlüssel auf diesem Gerät merken', signin_new: 'Neuen Schlüssel erzeugen', signin_export: 'Schlüsseldatei speichern',
+    key_file_not_json: 'Das ist keine Schlüsseldatei: kein JSON.',
+    key_file_shape: 'Das ist keine Ed25519-Schlüsseldatei von carechain.',
+    key_file_mismatch: 'Die Schlüsseldatei ist beschädigt: Öffentlicher Schlüssel und Seed passen nicht zusammen.',
+    signed_in_as: 'Angemeldet als', role: 'Rolle', organisation: 'Organisation', not_registered: 'Dieser Schlüssel ist im Netz nicht registriert.',
+    loading: 'Wird geladen …', none: 'Noch keine.', refresh: 'Aktualisieren', done: 'Erledigt.',
+    records: 'Meine Befunde', record: 'Befund', category: 'Kategorie', type: 'Typ', custodian: 'Verwahrer', date: 'Datum',
+    consents: 'Meine Einwilligungen', grant: 'Zugriff erlauben', revoke: 'Widerrufen', grantee: 'Wer (Schlüssel oder Organisation)',
+    purpose: 'Zweck', until: 'Gültig bis', categories: 'Kategorien (durch Komma getrennt)', status: 'Status',
+    purpose_treatment: 'Behandlung', purpose_research: 'Forschung', purpose_payment: 'Abrechnung', purpose_public_health: 'Öffentliche Gesundheit',
+    consent_active: 'aktiv', consent_revoked: 'widerrufen', consent_expired: 'abgelaufen',
+    access_log: 'Wer auf meine Daten zugegriffen hat', reader: 'Leser', when: 'Wann', outcome: 'Ergebnis', allowed: 'erlaubt', denied: 'abgelehnt',
+    emergency: 'NOTFALLZUGRIFF',
+    token: 'Meine Token', balance: 'Guthaben', history: 'Verlauf', from: 'Von', to: 'An', amount: 'Betrag', memo: 'Notiz',
+    visits: 'Meine Besuche und Bewertungen', visit: 'Besuch', provider: 'Leistungserbringer', review: 'Bewertung', write_review: 'Bewertung schreiben',
+    overall: 'Gesamt (1–5)', text: 'Ihr Text (verschlüsselt bei der Bewertungsplattform)', reviewed: 'bewertet',
+    send: 'Senden', attest: 'Besuch bestätigen', patient_key: 'Schlüssel des Patienten', visit_date: 'Datum des Besuchs',
+    attested: 'Besuch bestätigt; geben Sie dem Patienten diese Besuchs-ID:',
+    emergency_access: 'Notfallzugriff', reason: 'Grund', declare: 'Erklären',
+    read_record: 'Befund lesen', record_id: 'Befund-ID', read: 'Lesen',
+    blocks: 'Neueste Blöcke', height: 'Höhe', txs: 'Transaktionen', hash: 'Hash', time: 'Zeit', proposer: 'Vorschlagender Knoten',
+    transaction: 'Transaktion', proof: 'Einschlussbeweis', check_proof: 'Beweis hier prüfen', proof_ok: 'Beweis gültig: Die Transaktion steht in Block',
+    proof_bad: 'Beweis UNGÜLTIG', result: 'Ergebnis',
+    err_unreachable: 'Der Knoten antwortet nicht. Läuft er?',
+    err_401: 'Der Knoten hat Ihre Signatur nicht angenommen. Stimmt die Uhr dieses Geräts?',
+    err_403: 'Dazu sind Sie nicht berechtigt.',
+    err_404: 'Nicht gefunden.',
+    err_409: 'Das ist gerade nicht möglich.',
+    err_429: 'Zu viele Anfragen: Bitte warten Sie einen Moment.',
+    err_400: 'Die Eingabe ist ungültig.',
+    err_tx: 'Das Netz hat die Transaktion abgelehnt.',
+    err_other: 'Etwas ist schiefgegangen.',
+  },
+};
+
+const stored = localStorage.getItem('carechain.lang');
+let lang = stored === 'en' || stored === 'de' ? stored : (navigator.language || 'de').startsWith('en') ? 'en' : 'de';
+
+export const language = () => lang;
+export function setLanguage(l) {
+  lang = l;
+  localStorage.setItem('carechain.lang', l);
+  document.documentElement.lang = l;
+}
+export function t(key) {
+  return TEXTS[lang][key] ?? TEXTS.en[key] ?? key;
+}
+export function formatTime(ms) {
+  return new Date(ms).toLocaleString(lang === 'de' ? 'de-DE' : 'en-GB', { timeZone: 'UTC' }) + ' UTC';
+}
+// An API error in words: a sentence for the kind of failure, then the
+// node's own reason (which names the rule).
+export function describeError(e) {
+  if (e?.status === undefined) return t('err_other') + ' ' + String(e?.message ?? e);
+  const head =
+    e.status === 0 ? t('err_unreachable')
+    : e.status === 200 ? t('err_tx')
+    : t('err_' + e.status) !== 'err_' + e.status ? t('err_' + e.status)
+    : t('err_other');
+  return e.message ? `${head} (${e.message})` : head;
+}

@@ -1,0 +1,102 @@
+// The patient's page: records, consents (grant, revoke), who accessed what,
+// tokens, visits and reviews.
+import { formatTime, t } from '../i18n.js';
+import { field, form, h, section, short, table } from '../ui.js';
+
+const PURPOSES = ['treatment', 'research', 'payment', 'public_health'];
+
+function consentStatus(c) {
+  if (c.status === 'revoked' || c.revoked_at) return 'revoked';
+  if (c.until && c.until < Date.now()) return 'expired';
+  return c.status ?? 'active';
+}
+
+// "2026-12-31" -> the end of that day (UTC), in ms.
+const endOfDay = (iso) => Date.parse(iso + 'T23:59:59Z');
+
+export function patientPage(session) {
+  const api = session.api;
+  const me = session.key.publicHex;
+
+  const records = section(t('records'), async () => {
+    const r = await api.get(`/v1/patients/${me}/records`);
+    return table([t('record'), t('type'), t('category'), t('custodian'), t('date')],
+      r.records.map((x) => [h('span', { class: 'mono' }, short(x.record ?? x.id)), x.resource_type, x.category,
+        x.custodian, formatTime(x.published_at ?? x.at ?? 0)]));
+  }, 'records');
+
+  const consents = section(t('consents'), async (reload) => {
+    const r = await api.get(`/v1/patients/${me}/consents`);
+    const rows = r.consents.map((c) => {
+      const status = consentStatus(c);
+      return [h('span', { class: 'mono' }, short(c.grantee ?? c.grantee_org)),
+        (c.categories ?? []).concat((c.records ?? []).map(short)).join(', '), t('purpose_' + c.purpose),
+        formatTime(c.until), h('span', { class: 'status-' + status }, t('consent_' + status) ?? status),
+        status === 'active' ? h('button', { type: 'button', 'data-consent': c.id, onclick: async (ev) => {
+          ev.target.disabled = true;
+          await api.submit('records', 'revoke', { consent: c.id }).catch((e) => alert(e.message));
+          reload();
+        } }, t('revoke')) : ''];
+    });
+    const grantee = h('input', { name: 'grantee', required: true, autocomplete: 'off' });
+    const categories = h('input', { name: 'categories', required: true, value: '' });
+    const purpose = h('select', { name: 'purpose' }, PURPOSES.map((p) => h('option', { value: p }, t('purpose_' + p))));
+    const until = h('input', { type: 'date', name: 'until', required: true });
+    const grant = form([field(t('grantee'), grantee), field(t('categories'), categories), field(t('purpose'), purpose),
+      field(t('until'), until)], t('grant'), async (d) => {
+      const who = String(d.get('grantee')).trim();
+      const payload = {
+        categories: String(d.get('categories')).split(',').map((s) => s.trim()).filter(Boolean),
+        purpose: String(d.get('purpose')),
+        until: endOfDay(String(d.get('until'))),
+      };
+      if (/^[0-9a-f]{64}$/.test(who)) payload.grantee = who;
+      else payload.grantee_org = who;
+      await api.submit('records', 'grant', payload);
+      reload();
+    }, 'grant');
+    return [table([t('grantee'), t('categories'), t('purpose'), t('until'), t('status'), ''], rows), h('h3', {}, t('grant')),
+      grant];
+  }, 'consents');
+
+  const access = section(t('access_log'), async () => {
+    const r = await api.get(`/v1/patients/${me}/access-log`);
+    const entries = r.access;
+    return table([t('when'), t('reader'), t('record'), t('purpose'), t('outcome'), ''],
+      entries.map((e) => [formatTime(e.at), h('span', { class: 'mono' }, short(e.reader)), short(e.record ?? e.data ?? ''),
+        e.purpose, t(e.outcome) ?? e.outcome, e.emergency ? h('strong', { class: 'badge-emergency' }, t('emergency')) : '']),
+      (_, i) => ({ class: entries[i].emergency ? 'emergency' : null }));
+  }, 'access-log');
+
+  const tokens = section(t('token'), async () => {
+    const r = await api.get(`/v1/modules/token/accounts/${me}/history`);
+    return [h('p', { class: 'big' }, t('balance') + ': ', h('strong', { id: 'token-balance' }, String(r.balance))),
+      table([t('when'), t('from'), t('to'), t('amount'), t('memo')],
+        r.history.map((x) => [formatTime(x.at), short(x.from), short(x.to), String(x.amount), x.memo ?? '']))];
+  }, 'tokens');
+
+  const visits = section(t('visits'), async (reload) => {
+    const r = await api.get(`/v1/modules/reviews/patients/${me}/visits`);
+    return r.visits.length ? r.visits.map((v) => h('div', { class: 'card' },
+      h('p', {}, `${t('visit')} ${v.date} · ${v.provider} · `, h('span', { class: 'mono' }, v.visit)),
+      v.review ? h('p', {}, `${t('reviewed')}: ${v.review.current.overall}/5`) : reviewForm(api, v, reload))) : h('p', {}, t('none'));
+  }, 'visits');
+
+  return h('div', { class: 'page' }, h('h1', {}, t('nav_patient')), records, consents, access, tokens, visits);
+}
+
+function reviewForm(api, visit, reload) {
+  const overall = h('select', { name: 'overall' }, [5, 4, 3, 2, 1].map((n) => h('option', { value: n }, String(n))));
+  const text = h('textarea', { name: 'text', rows: 3, maxlength: 5000 });
+  return form([field(t('overall'), overall), field(t('text'), text)], t('write_review'), async (d) => {
+    const payload = { visit: visit.visit, overall: Number(d.get('overall')) };
+    const words = String(d.get('text') ?? '').trim();
+    if (words) {
+      const sealed = await api.post('/v1/reviews/texts', { text: words });
+      payload.text_ref = sealed.ref;
+      payload.text_hash = sealed.hash;
+    }
+    await api.submit('reviews', 'review', payload);
+    reload();
+  }, 'review-' + visit.visit);
+}

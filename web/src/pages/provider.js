@@ -1,0 +1,36 @@
+// The provider's page: attest visits, read records under a consent,
+// declare emergency access.
+import { t } from '../i18n.js';
+import { field, form, h } from '../ui.js';
+
+export function providerPage(session) {
+  const api = session.api;
+  const today = new Date().toISOString().slice(0, 10);
+
+  const attest = form([field(t('patient_key'), h('input', { name: 'patient', required: true, pattern: '[0-9a-f]{64}' })),
+    field(t('visit_date'), h('input', { type: 'date', name: 'date', value: today, required: true }))], t('attest'),
+  async (d) => {
+    const status = await api.submit('reviews', 'attest', { patient: String(d.get('patient')), date: String(d.get('date')) });
+    return [t('attested') + ' ', h('strong', { class: 'mono', id: 'visit-id' }, status.id.slice(0, 32))];
+  }, 'attest');
+
+  const content = h('pre', { class: 'content', id: 'record-content' });
+  const read = form([field(t('record_id'), h('input', { name: 'record', required: true, pattern: '[0-9a-f]{32}' })),
+    field(t('purpose'), h('select', { name: 'purpose' }, ['treatment', 'research', 'payment', 'public_health', 'emergency']
+      .map((p) => h('option', { value: p }, p === 'emergency' ? t('emergency_access') : t('purpose_' + p)))))],
+  t('read'), async (d) => {
+    content.textContent = '';
+    const text = await api.get(`/v1/records/${d.get('record')}/content?purpose=${d.get('purpose')}`);
+    content.textContent = typeof text === 'string' ? text : JSON.stringify(text, null, 2);
+  }, 'read');
+
+  const emergency = form([field(t('patient_key'), h('input', { name: 'patient', required: true, pattern: '[0-9a-f]{64}' })),
+    field(t('reason'), h('input', { name: 'reason', required: true, maxlength: 200 }))], t('declare'), async (d) => {
+    await api.submit('records', 'emergency_access', { patient: String(d.get('patient')), reason: String(d.get('reason')) });
+  }, 'emergency');
+
+  return h('div', { class: 'page' }, h('h1', {}, t('nav_provider')),
+    h('section', {}, h('h2', {}, t('attest')), attest),
+    h('section', {}, h('h2', {}, t('read_record')), read, content),
+    h('section', {}, h('h2', {}, t('emergency_access')), emergency));
+}
