@@ -81,6 +81,14 @@ Status CreateDemo(const DemoOptions& o) {
   CC_ASSIGN_OR_RETURN(SecretKey institute_admin, key("institute-admin"));
   CC_ASSIGN_OR_RETURN(SecretKey researcher, key("researcher-lang"));
   CC_ASSIGN_OR_RETURN(SecretKey auditor, key("auditor-vogel"));
+  // The supply chain: a manufacturer, a wholesaler, a carrier and its data logger.
+  CC_ASSIGN_OR_RETURN(SecretKey manufacturer_admin, key("manufacturer-admin"));
+  CC_ASSIGN_OR_RETURN(SecretKey manufacturer, key("qp-hartmann"));  // the qualified person
+  CC_ASSIGN_OR_RETURN(SecretKey wholesaler_admin, key("wholesaler-admin"));
+  CC_ASSIGN_OR_RETURN(SecretKey wholesaler, key("wholesaler-schulz"));
+  CC_ASSIGN_OR_RETURN(SecretKey carrier_admin, key("carrier-admin"));
+  CC_ASSIGN_OR_RETURN(SecretKey carrier, key("driver-petersen"));
+  CC_ASSIGN_OR_RETURN(SecretKey logger, key("logger-1"));
 
   nlohmann::json genesis = {
       {"chain_id", o.chain_id},
@@ -102,7 +110,20 @@ Status CreateDemo(const DemoOptions& o) {
         {{"id", "institut-versorgungsforschung"},
          {"name", "Institut für Versorgungsforschung"},
          {"admins", {institute_admin.public_key().hex()}},
-         {"nodes", nodes[3]}}}},
+         {"nodes", nodes[3]}},
+        {{"id", "pharma-werk"},
+         {"name", "Pharma Werk Marburg GmbH"},
+         {"admins", {manufacturer_admin.public_key().hex()}},
+         {"nodes", nlohmann::json::array()},
+         {"gs1_prefixes", {"4012345"}}},
+        {{"id", "grosshandel-nord"},
+         {"name", "Großhandel Nord"},
+         {"admins", {wholesaler_admin.public_key().hex()}},
+         {"nodes", nlohmann::json::array()}},
+        {{"id", "kuehl-logistik"},
+         {"name", "Kühl-Logistik"},
+         {"admins", {carrier_admin.public_key().hex()}},
+         {"nodes", nlohmann::json::array()}}}},
       {"actors",
        {{{"key", doctor.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "provider"}},
         {{"key", pharmacist.public_key().hex()}, {"org", "apotheke-am-markt"}, {"role", "pharmacist"}},
@@ -110,7 +131,11 @@ Status CreateDemo(const DemoOptions& o) {
         {{"key", gp.public_key().hex()}, {"org", "praxis-dr-koch"}, {"role", "provider"}},
         {{"key", emergency.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "provider"}},
         {{"key", researcher.public_key().hex()}, {"org", "institut-versorgungsforschung"}, {"role", "researcher"}},
-        {{"key", auditor.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "auditor"}}}},
+        {{"key", auditor.public_key().hex()}, {"org", "st-marien-hospital"}, {"role", "auditor"}},
+        {{"key", manufacturer.public_key().hex()}, {"org", "pharma-werk"}, {"role", "manufacturer"}},
+        {{"key", wholesaler.public_key().hex()}, {"org", "grosshandel-nord"}, {"role", "wholesaler"}},
+        {{"key", carrier.public_key().hex()}, {"org", "kuehl-logistik"}, {"role", "carrier"}},
+        {{"key", logger.public_key().hex()}, {"org", "kuehl-logistik"}, {"role", "device"}}}},
       // The reviews' reward token, its supply held by the hospital's treasury.
       {"token", {{"symbol", "CARE"}, {"supply", 1'000'000'000u}, {"treasury", "st-marien-hospital"}}},
       // Verified reviews: the hospital's node keeps the texts (the one node of `./run`).

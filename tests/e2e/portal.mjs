@@ -5,57 +5,13 @@
 // the node, an attested visit of hers, and the folder for screenshots.
 // Exits non-zero, naming the failed step, if any check fails.
 import { readFileSync, mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { check, labelled, launch, loaded, sectionText, short, signIn as open, until } from './lib.mjs';
 
 const s = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 mkdirSync(s.out, { recursive: true });
-const short = (hex) => hex.slice(0, 8) + '…' + hex.slice(-6);
-const TIMEOUT = 30000;
-
-function check(cond, what) {
-  if (!cond) throw new Error('check failed: ' + what);
-  console.log('ok  ' + what);
-}
-
-// Polls `probe` (which may reload the page) until it returns true.
-async function until(what, probe) {
-  const deadline = Date.now() + TIMEOUT;
-  while (Date.now() < deadline) {
-    if (await probe()) return console.log('ok  ' + what);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('timed out: ' + what);
-}
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const errors = [];
-
-async function signIn(name, locale) {
-  const context = await browser.newContext({ locale, viewport: { width: 1200, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && !/status of 4\d\d/.test(m.text()) && errors.push(`${name}: ${m.text()}`));
-  await page.goto(s.url + '#/');
-  await page.fill('form[name=signin] textarea[name=paste]', s.keys[name].file);
-  await page.click('form[name=signin] button[type=submit]');
-  await page.waitForSelector('#my-role');
-  return page;
-}
-
-// Every form control has a label (a screen reader names it).
-async function labelled(page, what) {
-  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('main input, main select, main textarea')]
-    .filter((el) => !el.id || !document.querySelector(`label[for="${el.id}"]`)).length);
-  check(unlabelled === 0, `${what}: every form control has a label`);
-}
-
-const sectionText = (page, id) => page.locator(`section#${id}`).innerText();
-const loaded = (page, id) => page.waitForSelector(`section#${id}[aria-busy=false]`);
+const signIn = (name, locale) => open(browser, s, name, locale, errors);
 
 try {
   const weber = s.keys['dr-weber'].public;

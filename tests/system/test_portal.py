@@ -89,3 +89,66 @@ def test_portal_code_checks_node_proofs_and_encodes_payloads_alike(node_factory,
     print(run.stdout)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("ok  ") == 7 * 5 - sum(1 for p in proofs if not p["path"]) + len(payloads) + 1
+
+
+def test_pharmacy_scan_and_shipment_curve_in_chromium(node_factory, cli, tmp_path):
+    net = node_factory.demo("portal-supply", block_interval_ms=20, portal_dir=PORTAL)
+    node = node_factory.node(net)
+
+    def run(signer, *args):
+        r = cli.run(*args, "--node", node.url, "-k", net.key_path(signer))
+        assert r.returncode == 0, f"{args}: {r.stdout} {r.stderr}"
+        return r
+
+    # Two packs of the demo manufacturer (GS1 prefix 4012345) at the pharmacy; one dispensed.
+    codes = [f"(01)04012345000016(17)301231(10)B1(21)S{i}" for i in (1, 2)]
+    run("qp-hartmann", "supply", "commission", "--code", codes[0], "--code", codes[1], "--code", codes[0][:-1] + "3",
+        "--wait")
+    run("qp-hartmann", "supply", "transfer", *codes, "--to", "apotheke-am-markt", "--transfer", "a" * 32, "--wait")
+    run("pharmacist-braun", "supply", "accept", "a" * 32, "--wait")
+    run("pharmacist-braun", "supply", "dispense", codes[1], "--wait")
+    pngs, texts = [], []
+    for i, code in enumerate(codes):
+        png = tmp_path / f"label-{i}.png"
+        r = cli.run("supply", "label", code, "--png", png)
+        assert r.returncode == 0, r.stderr
+        # What the label carries, read by an independent decoder (zbar).
+        z = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True, timeout=30)
+        assert z.returncode == 0, z.stderr
+        pngs.append(str(png))
+        texts.append(z.stdout.strip())
+
+    # A shipment of a third pack whose logger saw 20 minutes at 11.5 °C in a 2-8 °C band.
+    shipment = "0123456789abcdef"
+    logger = net.keys["logger-1"].public_hex
+    run("qp-hartmann", "coldchain", "create", "--shipment", shipment, "--carrier", "kuehl-logistik",
+        "--to", "apotheke-am-markt", "--route", "Marburg -> Berlin", "--pack", codes[0][:-1] + "3", "--logger", logger,
+        "--low", "2", "--high", "8",
+        "--max-excursion", "60", "--wait")
+    t0 = (int(__import__("time").time()) - 3 * 3600) * 1000
+    csv = tmp_path / "readings.csv"
+    csv.write_text("".join(f"{t0 + i * 60_000},{11.5 if 50 <= i < 70 else 5.0}\n" for i in range(120)))
+    run("logger-1", "coldchain", "send", shipment, "--file", csv, "--wait")
+    run("driver-petersen", "coldchain", "arrive", shipment, "--wait")
+    ship = node.api(net.keys["pharmacist-braun"]).get_json(f"/v1/modules/coldchain/shipments/{shipment}")
+    mkt = ship["loggers"][0]["mkt"]
+    assert ship["loggers"][0]["excursions"], ship
+
+    keys = {}
+    for name in ("pharmacist-braun",):
+        with open(net.key_path(name)) as f:
+            keys[name] = {"file": f.read(), "public": net.keys[name].public_hex}
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({
+        "url": node.url + "/", "keys": keys, "out": OUT, "authentic_png": pngs[0], "authentic_code": texts[0],
+        "dispensed_png": pngs[1], "unknown_code": "(01)04012345000016(17)301231(10)B1(21)NOPE",
+        "shipment": shipment, "mkt_text": f"{mkt / 100:.2f} °C"}))
+    run_ = subprocess.run(["node", os.path.join(E2E, "supply.mjs"), str(scenario)], capture_output=True, text=True,
+                          timeout=300, cwd=E2E)
+    print(run_.stdout)
+    assert run_.returncode == 0, run_.stdout + run_.stderr
+    decided = node.api(net.keys["pharmacist-braun"]).get_json(f"/v1/modules/coldchain/shipments/{shipment}")
+    assert decided["decision"]["decision"] == "reject"
+    for shot in ("pharmacy-authentic", "pharmacy-alarm", "shipment"):
+        with open(os.path.join(OUT, shot + ".png"), "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n", shot

@@ -5,7 +5,9 @@ import { language, setLanguage, t } from './i18n.js';
 import { explorerPage } from './pages/explorer.js';
 import { homePage } from './pages/home.js';
 import { patientPage } from './pages/patient.js';
+import { pharmacyPage } from './pages/pharmacy.js';
 import { providerPage } from './pages/provider.js';
+import { shipmentPage } from './pages/shipment.js';
 import { signinPage } from './pages/signin.js';
 import { h } from './ui.js';
 
@@ -43,6 +45,8 @@ const ROUTES = {
   '': homePage,
   patient: patientPage,
   provider: providerPage,
+  pharmacy: pharmacyPage,
+  shipment: shipmentPage,
   explorer: explorerPage,
 };
 
@@ -53,7 +57,7 @@ function nav() {
     { 'aria-label': 'main' },
     h('strong', { class: 'brand' }, t('app_title')),
     session.key ? [link('#/', t('nav_home')), link('#/patient', t('nav_patient')), link('#/provider', t('nav_provider')),
-      link('#/explorer', t('nav_explorer'))] : [],
+      link('#/pharmacy', t('nav_pharmacy')), link('#/shipment', t('nav_shipment')), link('#/explorer', t('nav_explorer'))] : [],
     h('span', { class: 'spacer' }),
     h('button', { type: 'button', class: 'link', onclick: () => { setLanguage(language() === 'de' ? 'en' : 'de'); render(); } },
       t('language')),

@@ -483,7 +483,12 @@ Result<nlohmann::json> SupplyModule::Query(std::string_view path, const QueryPar
   if (path == "check") {
     CC_ASSIGN_OR_RETURN(PackCode code, Parse(param("code")));
     Verdict v = supply::Check(state, code.gtin, code.serial, code.batch, code.expiry, at);
-    return nlohmann::json{{"verdict", v.verdict}, {"gtin", code.gtin}};
+    // The code's own fields (the caller has them already), so that a scanner
+    // can ask for the pack's history next; nothing from the chain but the verdict.
+    nlohmann::json out = {{"verdict", v.verdict}, {"gtin", code.gtin}, {"serial", code.serial}};
+    if (!code.batch.empty()) out["batch"] = code.batch;
+    if (!code.expiry.empty()) out["expiry"] = code.expiry;
+    return out;
   }
   if (path.starts_with("packs/")) {
     std::string_view rest = path.substr(6);

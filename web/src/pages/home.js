@@ -2,8 +2,10 @@
 import { t } from '../i18n.js';
 import { h, section } from '../ui.js';
 
-export const ROLE_PAGE = { patient: '#/patient', provider: '#/provider', auditor: '#/explorer', admin: '#/explorer',
-  regulator: '#/explorer' };
+export const ROLE_PAGE = { patient: '#/patient', provider: '#/provider', pharmacist: '#/pharmacy', wholesaler: '#/pharmacy',
+  manufacturer: '#/pharmacy', carrier: '#/shipment', auditor: '#/explorer', admin: '#/explorer', regulator: '#/explorer' };
+const PAGE_LABEL = { '#/patient': 'nav_patient', '#/provider': 'nav_provider', '#/pharmacy': 'nav_pharmacy',
+  '#/shipment': 'nav_shipment', '#/explorer': 'nav_explorer' };
 
 export function homePage(session) {
   return h('div', { class: 'page' }, h('h1', {}, t('nav_home')),
@@ -20,7 +22,6 @@ export function homePage(session) {
       return [h('dl', {}, h('dt', {}, t('signed_in_as')), h('dd', { class: 'mono', id: 'my-key' }, me),
         h('dt', {}, t('role')), h('dd', { id: 'my-role' }, actor.role),
         h('dt', {}, t('organisation')), h('dd', {}, actor.org)),
-        page ? h('p', {}, h('a', { href: page, class: 'button' }, t(page === '#/patient' ? 'nav_patient'
-          : page === '#/provider' ? 'nav_provider' : 'nav_explorer'))) : null];
+        page ? h('p', {}, h('a', { href: page, class: 'button' }, t(PAGE_LABEL[page]))) : null];
     }));
 }

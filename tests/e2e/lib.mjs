@@ -1,0 +1,55 @@
+// Shared by the browser tests: Debian's chromium through playwright-core,
+// sign-in with a key file, checks that print what they saw.
+import { chromium } from 'playwright-core';
+
+export const TIMEOUT = 30000;
+export const short = (hex) => hex.slice(0, 8) + '…' + hex.slice(-6);
+
+export function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what);
+  console.log('ok  ' + what);
+}
+
+// Polls `probe` (which may reload the page) until it returns true.
+export async function until(what, probe) {
+  const deadline = Date.now() + TIMEOUT;
+  while (Date.now() < deadline) {
+    if (await probe()) return console.log('ok  ' + what);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('timed out: ' + what);
+}
+
+// Headless chromium, loopback only: no background connections to Google's hosts.
+export function launch() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+// A new browser context signed in as `name` (its key file from the scenario);
+// script errors are collected in `errors`.
+export async function signIn(browser, scenario, name, locale, errors) {
+  const context = await browser.newContext({ locale, viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && !/status of 4\d\d/.test(m.text()) && errors.push(`${name}: ${m.text()}`));
+  await page.goto(scenario.url + '#/');
+  await page.fill('form[name=signin] textarea[name=paste]', scenario.keys[name].file);
+  await page.click('form[name=signin] button[type=submit]');
+  await page.waitForSelector('#my-role');
+  return page;
+}
+
+// Every form control of the page's main part has a label (a screen reader names it).
+export async function labelled(page, what) {
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('main input, main select, main textarea')]
+    .filter((el) => !el.id || !document.querySelector(`label[for="${el.id}"]`)).length);
+  check(unlabelled === 0, `${what}: every form control has a label`);
+}
+
+export const loaded = (page, id) => page.waitForSelector(`section#${id}[aria-busy=false]`);
+export const sectionText = (page, id) => page.locator(`section#${id}`).innerText();
