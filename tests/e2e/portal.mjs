@@ -11,7 +11,12 @@ const s = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 mkdirSync(s.out, { recursive: true });
 const browser = await launch();
 const errors = [];
-const signIn = (name, locale) => open(browser, s, name, locale, errors);
+const opened = [];
+const signIn = async (name, locale) => {
+  const page = await open(browser, s, name, locale, errors);
+  opened.push([name, page]);
+  return page;
+};
 
 try {
   const weber = s.keys['dr-weber'].public;
@@ -87,8 +92,58 @@ try {
   await loaded(anna, 'tokens');
   check((await anna.innerText('#token-balance')) === '10', 'the reward shows in her token balance');
   await anna.locator('section#tokens').screenshot({ path: `${s.out}/tokens.png` });
+  check(await anna.locator('section#wearables .error').count() === 0, 'the wearables section loads (no device yet)');
+
+  // A research consent, granted and withdrawn.
+  await anna.fill('form[name=research-consent] input[name=study]', s.study);
+  await anna.fill('form[name=research-consent] input[name=categories]', 'heart_rate');
+  await anna.fill('form[name=research-consent] input[name=until]', until30);
+  await anna.click('form[name=research-consent] button[type=submit]');
+  await anna.waitForSelector(`section#research button[data-study="${s.study}"]`);
+  await anna.click(`section#research button[data-study="${s.study}"]`);
+  await until('the research consent is granted, then withdrawn', async () =>
+    (await anna.locator(`section#research button[data-study="${s.study}"]`).count()) === 0 &&
+    (await sectionText(anna, 'research')).includes(s.study));
+
+  // The provider's ratings, from chain state, with the verified visit and the text.
+  await anna.goto(s.url + '#/reviews');
+  await loaded(anna, 'providers');
+  check((await sectionText(anna, 'providers')).includes('4.00 / 5'), "the hospital's mean rating is 4.00");
+  await anna.click('section#providers a');
+  await loaded(anna, 'ratings');
+  let ratings = await sectionText(anna, 'ratings');
+  check(ratings.includes('Sehr freundlich, kurze Wartezeit.') && ratings.includes('bestätigter Besuch'),
+    `the review shows its text and its verified visit (${ratings})`);
+  await anna.screenshot({ path: `${s.out}/reviews.png`, fullPage: true });
+
+  // A record stored from the provider's page, then erased by the patient.
+  await doctor.fill('form[name=publish] input[name=patient]', s.keys['patient-anna'].public);
+  await doctor.fill('form[name=publish] input[name=category]', 'lab');
+  await doctor.fill('form[name=publish] textarea[name=content]', 'HbA1c 5.4 %');
+  await doctor.click('form[name=publish] button[type=submit]');
+  const published = await (await doctor.waitForSelector('#published-record')).innerText();
+  await anna.goto(s.url + '#/patient');
+  await loaded(anna, 'records');
+  check((await sectionText(anna, 'records')).includes(short(published)), 'the record stored from the provider page is listed');
+  await anna.click(`button[data-erase="${published}"]`);
+  await anna.click(`button[data-erase="${published}"]`);
+  await until('the patient erases it (two clicks)', async () => {
+    const row = anna.locator('section#records tr', { hasText: short(published) });
+    return (await row.count()) === 1 && (await row.innerText()).includes('gelöscht');
+  });
+
+  // Erasure of her review texts: the rating stays, the text is gone.
+  await anna.click('#erase-review-texts');
+  await anna.click('#erase-review-texts');
+  await anna.waitForSelector('section#erasure .outcome .ok');
+  await anna.goto(s.url + '#/reviews/st-marien-hospital');
+  await loaded(anna, 'ratings');
+  ratings = await sectionText(anna, 'ratings');
+  check(ratings.includes('Text auf Wunsch des Patienten gelöscht') && !ratings.includes('Sehr freundlich') &&
+    ratings.includes('4.00 / 5'), 'after the erasure the review keeps its rating, its text is gone');
+
   await anna.click('nav button:has-text("English")');
-  check((await anna.innerText('h1')) === 'My data', 'the language switches to English');
+  check((await anna.innerText('h1')).startsWith('Reviews'), 'the language switches to English');
 
   // The explorer, as the auditor: a block, a transaction, its proof checked here.
   const auditor = await signIn('auditor-vogel', 'en-GB');
@@ -119,6 +174,8 @@ try {
 } catch (e) {
   console.error(e.message);
   process.exitCode = 1;
+  // What each page showed when it failed.
+  for (const [name, page] of opened) await page.screenshot({ path: `${s.out}/failed-${name}.png`, fullPage: true }).catch(() => {});
 } finally {
   await browser.close();
 }

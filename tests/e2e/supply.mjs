@@ -9,7 +9,12 @@ const s = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 mkdirSync(s.out, { recursive: true });
 const browser = await launch();
 const errors = [];
-const signIn = (name, locale) => open(browser, s, name, locale, errors);
+const opened = [];
+const signIn = async (name, locale) => {
+  const page = await open(browser, s, name, locale, errors);
+  opened.push([name, page]);
+  return page;
+};
 
 try {
   // The pharmacist, in German, uploads photos of the labels.
@@ -76,6 +81,8 @@ try {
 } catch (e) {
   console.error(e.message);
   process.exitCode = 1;
+  // What each page showed when it failed.
+  for (const [name, page] of opened) await page.screenshot({ path: `${s.out}/failed-${name}.png`, fullPage: true }).catch(() => {});
 } finally {
   await browser.close();
 }

@@ -42,18 +42,26 @@ def test_portal_in_chromium(node_factory, tmp_path):
                 {"patient": anna.public_hex, "date": __import__("datetime").date.today().isoformat()})
     assert api.commit(tx)["result"]["code"] == "ok"
 
+    protocol = tmp_path / "protocol.txt"
+    protocol.write_text("Resting heart rate in daily life: protocol v1\n")
+    r = subprocess.run([node_factory.binary, "research", "register", "rhr-study", "--title", "Resting heart rate",
+                        "--protocol", str(protocol), "--primary", "Resting heart rate | /min | 2 days", "--wait",
+                        "--node", node.url, "-k", net.key_path("researcher-lang")], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+
     keys = {}
     for name in ("patient-anna", "dr-weber", "auditor-vogel"):
         with open(net.key_path(name)) as f:
             keys[name] = {"file": f.read(), "public": net.keys[name].public_hex}
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"url": node.url + "/", "keys": keys, "record": record, "record_content": CONTENT,
-                                    "visit": tx.id[:32], "out": OUT}))
+                                    "visit": tx.id[:32], "study": "rhr-study", "out": OUT}))
     run = subprocess.run(["node", os.path.join(E2E, "portal.mjs"), str(scenario)], capture_output=True, text=True,
                          timeout=300, cwd=E2E)
     print(run.stdout)
     assert run.returncode == 0, run.stdout + run.stderr
-    for shot in ("home", "patient", "provider", "access-log", "tokens", "explorer", "proof"):
+    for shot in ("home", "patient", "provider", "access-log", "tokens", "reviews", "explorer", "proof"):
         with open(os.path.join(OUT, shot + ".png"), "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n", shot
 

@@ -7,6 +7,7 @@ import { homePage } from './pages/home.js';
 import { patientPage } from './pages/patient.js';
 import { pharmacyPage } from './pages/pharmacy.js';
 import { providerPage } from './pages/provider.js';
+import { reviewsPage } from './pages/reviews.js';
 import { shipmentPage } from './pages/shipment.js';
 import { signinPage } from './pages/signin.js';
 import { h } from './ui.js';
@@ -45,6 +46,7 @@ const ROUTES = {
   '': homePage,
   patient: patientPage,
   provider: providerPage,
+  reviews: reviewsPage,
   pharmacy: pharmacyPage,
   shipment: shipmentPage,
   explorer: explorerPage,
@@ -57,7 +59,7 @@ function nav() {
     { 'aria-label': 'main' },
     h('strong', { class: 'brand' }, t('app_title')),
     session.key ? [link('#/', t('nav_home')), link('#/patient', t('nav_patient')), link('#/provider', t('nav_provider')),
-      link('#/pharmacy', t('nav_pharmacy')), link('#/shipment', t('nav_shipment')), link('#/explorer', t('nav_explorer'))] : [],
+      link('#/reviews', t('nav_reviews')), link('#/pharmacy', t('nav_pharmacy')), link('#/shipment', t('nav_shipment')), link('#/explorer', t('nav_explorer'))] : [],
     h('span', { class: 'spacer' }),
     h('button', { type: 'button', class: 'link', onclick: () => { setLanguage(language() === 'de' ? 'en' : 'de'); render(); } },
       t('language')),

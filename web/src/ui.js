@@ -25,7 +25,7 @@ export function section(title, load, id) {
     el.setAttribute('aria-busy', 'true');
     try {
       const content = await load(reload);
-      body.replaceChildren(...[content].flat());
+      body.replaceChildren(...[content].flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
     } catch (e) {
       body.replaceChildren(errorBox(e));
     }

@@ -13,7 +13,11 @@ export function explorerPage(session, rest) {
   let body;
   if (kind === 'block') body = blockView(api, Number(id));
   else if (kind === 'tx') body = txView(api, id);
-  else body = section(t('blocks'), async () => {
+  else body = [section(t('chain'), async () => {
+    const i = await api.get('/v1/info');
+    return h('dl', {}, [['chain_id', i.chain_id], [t('height'), String(i.height)], [t('ordering'), i.ordering],
+      ['genesis', i.genesis_hash], ['state_root', i.state_root]].map(([k, v]) => [h('dt', {}, k), h('dd', { class: 'mono' }, v)]));
+  }, 'info'), section(t('blocks'), async () => {
     const head = await api.get('/v1/blocks/latest');
     const top = head.header.height;
     const blocks = [head];
@@ -21,7 +25,7 @@ export function explorerPage(session, rest) {
     return table([t('height'), t('time'), t('txs'), t('hash')], blocks.map((b) => [
       h('a', { href: `#/explorer/block/${b.header.height}` }, String(b.header.height)), formatTime(b.header.time_ms),
       String(b.header.tx_count), h('span', { class: 'mono' }, short(b.hash))]));
-  }, 'blocks');
+  }, 'blocks')];
   return h('div', { class: 'page' }, h('h1', {}, t('nav_explorer')), lookup, body);
 }
 

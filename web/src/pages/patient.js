@@ -2,6 +2,7 @@
 // tokens, visits and reviews.
 import { formatTime, t } from '../i18n.js';
 import { field, form, h, section, short, table } from '../ui.js';
+import { erasureSection, researchSection, twoStepButton, wearablesSection } from './patient_more.js';
 
 const PURPOSES = ['treatment', 'research', 'payment', 'public_health'];
 
@@ -18,11 +19,15 @@ export function patientPage(session) {
   const api = session.api;
   const me = session.key.publicHex;
 
-  const records = section(t('records'), async () => {
+  const records = section(t('records'), async (reload) => {
     const r = await api.get(`/v1/patients/${me}/records`);
-    return table([t('record'), t('type'), t('category'), t('custodian'), t('date')],
-      r.records.map((x) => [h('span', { class: 'mono' }, short(x.record ?? x.id)), x.resource_type, x.category,
-        x.custodian, formatTime(x.published_at ?? x.at ?? 0)]));
+    return table([t('record'), t('type'), t('category'), t('custodian'), t('date'), ''],
+      r.records.map((x) => [h('span', { class: 'mono' }, short(x.id)), x.resource_type, x.category,
+        x.custodian, formatTime(x.published_at ?? x.at ?? 0),
+        x.status === 'erased' ? t('erased') : twoStepButton(t('erase_record'), t('really_erase'), async () => {
+          await api.post(`/v1/records/${x.id}/erasure?wait=commit`, {});
+          reload();
+        }, { 'data-erase': x.id })]));
   }, 'records');
 
   const consents = section(t('consents'), async (reload) => {
@@ -82,7 +87,8 @@ export function patientPage(session) {
       v.review ? h('p', {}, `${t('reviewed')}: ${v.review.current.overall}/5`) : reviewForm(api, v, reload))) : h('p', {}, t('none'));
   }, 'visits');
 
-  return h('div', { class: 'page' }, h('h1', {}, t('nav_patient')), records, consents, access, tokens, visits);
+  return h('div', { class: 'page' }, h('h1', {}, t('nav_patient')), records, consents, access, wearablesSection(api, me),
+    researchSection(api, me), tokens, visits, erasureSection(api));
 }
 
 function reviewForm(api, visit, reload) {

@@ -29,7 +29,17 @@ export function providerPage(session) {
     await api.submit('records', 'emergency_access', { patient: String(d.get('patient')), reason: String(d.get('reason')) });
   }, 'emergency');
 
+  const publish = form([field(t('patient_key'), h('input', { name: 'patient', required: true, pattern: '[0-9a-f]{64}' })),
+    field(t('resource_type'), h('input', { name: 'resource_type', required: true, value: 'DiagnosticReport' })),
+    field(t('category'), h('input', { name: 'category', required: true })),
+    field(t('content'), h('textarea', { name: 'content', required: true, rows: 4 }))], t('publish'), async (d) => {
+    const r = await api.post('/v1/records?wait=commit', { patient: String(d.get('patient')), resource_type: String(d.get('resource_type')),
+      category: String(d.get('category')), media_type: 'text/plain; charset=utf-8', content: String(d.get('content')) });
+    return [t('published') + ' ', h('strong', { class: 'mono', id: 'published-record' }, r.record)];
+  }, 'publish');
+
   return h('div', { class: 'page' }, h('h1', {}, t('nav_provider')),
+    h('section', {}, h('h2', {}, t('publish')), publish),
     h('section', {}, h('h2', {}, t('attest')), attest),
     h('section', {}, h('h2', {}, t('read_record')), read, content),
     h('section', {}, h('h2', {}, t('emergency_access')), emergency));

@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatTime, t } from '../i18n.js';
-import { field, form, h, section, short } from '../ui.js';
+import { errorBox, field, form, h, section, short } from '../ui.js';
 
 const C = (centi) => (centi / 100).toFixed(2) + ' °C';
 
@@ -61,6 +61,12 @@ export function shipmentPage(session, rest) {
     const parts = [facts, plot, h('ul', {}, excursions.map((e) =>
       h('li', {}, `${formatTime(e.from)} – ${e.to ? formatTime(e.to) : '…'} · ${t('peak')} ${C(e.peak)}`)))];
     if (s.assessment) parts.push(h('p', {}, s.assessment.releasable ? t('releasable') : `${t('not_releasable')}: ${s.assessment.reasons.join('; ')}`));
+    if (!s.arrived_at) {
+      parts.push(h('button', { type: 'button', id: 'arrive', onclick: async (ev) => {
+        ev.target.disabled = true;
+        await api.submit('coldchain', 'arrive', { shipment: id }).then(reload, (e) => ev.target.replaceWith(errorBox(e)));
+      } }, t('arrive')));
+    }
     if (!s.decision) {
       const decide = (decision) => async (d) => {
         await api.submit('coldchain', 'decide', { shipment: id, decision, reason: String(d.get('reason')) });
