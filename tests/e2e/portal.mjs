@@ -24,6 +24,9 @@ try {
   const anna = await signIn('patient-anna', 'de-DE');
   check((await anna.innerText('#my-role')) === 'patient', 'the patient signs in with her key file');
   await anna.screenshot({ path: `${s.out}/home.png`, fullPage: true });
+  const [download] = await Promise.all([anna.waitForEvent('download'), anna.click('#export-key')]);
+  check(readFileSync(await download.path(), 'utf8') === s.keys['patient-anna'].file,
+    'the key exports as the CLI\'s key file, unchanged');
   await anna.goto(s.url + '#/patient');
   await loaded(anna, 'consents');
   check((await anna.innerText('h1')) === 'Meine Daten', 'German is the language of a German browser');

@@ -66,8 +66,9 @@ export class Key {
     return k;
   }
 
+  // The key file, byte for byte as the CLI writes it.
   toFile() {
-    return JSON.stringify({ type: 'ed25519', public_key: this.publicHex, seed: toHex(this.seed) }, null, 2) + '\n';
+    return JSON.stringify({ public_key: this.publicHex, seed: toHex(this.seed), type: 'ed25519' }, null, 2) + '\n';
   }
 
   sign(message) {

@@ -19,9 +19,11 @@ export function homePage(session) {
         throw e;
       }
       const page = ROLE_PAGE[actor.role];
+      const save = h('a', { href: URL.createObjectURL(new Blob([session.key.toFile()], { type: 'application/json' })),
+        download: `${me.slice(0, 8)}.key`, id: 'export-key' }, t('signin_export'));
       return [h('dl', {}, h('dt', {}, t('signed_in_as')), h('dd', { class: 'mono', id: 'my-key' }, me),
         h('dt', {}, t('role')), h('dd', { id: 'my-role' }, actor.role),
         h('dt', {}, t('organisation')), h('dd', {}, actor.org)),
-        page ? h('p', {}, h('a', { href: page, class: 'button' }, t(PAGE_LABEL[page]))) : null];
+        page ? h('p', {}, h('a', { href: page, class: 'button' }, t(PAGE_LABEL[page]))) : null, h('p', {}, save)];
     }));
 }
