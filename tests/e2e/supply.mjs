@@ -54,6 +54,43 @@ try {
   await pharmacist.waitForSelector('#verdict.verdict-unknown_serial');
   check(true, 'an unknown serial is flagged as a possible counterfeit');
 
+  // The camera: a stream whose frames show the authentic pack's label
+  // (getUserMedia replaced by a canvas stream before the page loads).
+  const label = readFileSync(s.authentic_png).toString('base64');
+  const cam = await pharmacist.context().newPage();
+  cam.on('pageerror', (e) => errors.push(`camera page: ${e.message}`));
+  await cam.addInitScript((png) => {
+    navigator.mediaDevices.getUserMedia = async () => {
+      const img = new Image();
+      img.src = 'data:image/png;base64,' + png;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = 640;
+      canvas.height = 480;
+      const ctx = canvas.getContext('2d');
+      ctx.imageSmoothingEnabled = false;
+      const draw = () => {
+        ctx.fillStyle = '#fff';
+        ctx.fillRect(0, 0, 640, 480);
+        ctx.drawImage(img, 170, 90, 300, 300);
+        requestAnimationFrame(draw);
+      };
+      draw();
+      return canvas.captureStream(10);
+    };
+  }, label);
+  await cam.goto(s.url + '#/');  // a new tab: sessionStorage, hence the sign-in, is per tab
+  await cam.fill('form[name=signin] textarea[name=paste]', s.keys['pharmacist-braun'].file);
+  await cam.click('form[name=signin] button[type=submit]');
+  await cam.waitForSelector('#my-role');
+  await cam.goto(s.url + '#/pharmacy');
+  await cam.click('button:has-text("Kamera")');
+  await cam.waitForSelector('#verdict');
+  check((await cam.locator('#verdict').getAttribute('class')).includes('verdict-already_dispensed') &&
+    (await cam.inputValue('form[name=code] input[name=code]')) === s.authentic_code,
+    'the camera path decodes the label from the video frames (the pack is dispensed by now: alarm)');
+  await cam.close();
+
   // The receiver's pharmacist looks at the shipment's curve and rejects it.
   await pharmacist.goto(s.url + '#/shipment/' + s.shipment);
   await loaded(pharmacist, 'shipment');
