@@ -1,5 +1,6 @@
 // Shared by the browser tests: Debian's chromium through playwright-core,
 // sign-in with a key file, checks that print what they saw.
+import { mkdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 export const TIMEOUT = 30000;
@@ -53,3 +54,32 @@ export async function labelled(page, what) {
 
 export const loaded = (page, id) => page.waitForSelector(`section#${id}[aria-busy=false]`);
 export const sectionText = (page, id) => page.locator(`section#${id}`).innerText();
+
+// Runs a browser test: `body(s, signIn)` with the scenario file named on the
+// command line and a signIn(name, locale) that opens a signed-in page. Fails
+// (exit code 1, the failed step on stderr, a screenshot of every open page in
+// s.out) if a check fails, a step times out or a page logged a script error.
+export async function runScenario(body) {
+  const s = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+  mkdirSync(s.out, { recursive: true });
+  const browser = await launch();
+  const errors = [];
+  const opened = [];
+  const open = async (name, locale) => {
+    const page = await signIn(browser, s, name, locale, errors);
+    opened.push([name, page]);
+    return page;
+  };
+  try {
+    await body(s, open, errors);
+    check(errors.length === 0, `no script errors (${errors.join('; ')})`);
+  } catch (e) {
+    console.error(e.message);
+    process.exitCode = 1;
+    for (const [name, page] of opened) {
+      await page.screenshot({ path: `${s.out}/failed-${name}.png`, fullPage: true }).catch(() => {});
+    }
+  } finally {
+    await browser.close();
+  }
+}

@@ -4,21 +4,10 @@
 // names the portal's URL, the demo's key files, a record of patient-anna at
 // the node, an attested visit of hers, and the folder for screenshots.
 // Exits non-zero, naming the failed step, if any check fails.
-import { readFileSync, mkdirSync } from 'node:fs';
-import { check, labelled, launch, loaded, sectionText, short, signIn as open, until } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { check, labelled, loaded, runScenario, sectionText, short, until } from './lib.mjs';
 
-const s = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-mkdirSync(s.out, { recursive: true });
-const browser = await launch();
-const errors = [];
-const opened = [];
-const signIn = async (name, locale) => {
-  const page = await open(browser, s, name, locale, errors);
-  opened.push([name, page]);
-  return page;
-};
-
-try {
+await runScenario(async (s, signIn) => {
   const weber = s.keys['dr-weber'].public;
   // The patient, in German.
   const anna = await signIn('patient-anna', 'de-DE');
@@ -164,7 +153,7 @@ try {
   await auditor.screenshot({ path: `${s.out}/proof.png`, fullPage: true });
 
   // Keyboard: the sign-in form is reachable with Tab alone.
-  const fresh = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+  const fresh = await (await anna.context().browser().newContext({ locale: 'en-GB' })).newPage();
   await fresh.goto(s.url + '#/');
   let reached = false;
   for (let i = 0; i < 12 && !reached; i++) {
@@ -173,12 +162,4 @@ try {
   }
   check(reached, 'the key field is reachable with the keyboard');
 
-  check(errors.length === 0, `no script errors (${errors.join('; ')})`);
-} catch (e) {
-  console.error(e.message);
-  process.exitCode = 1;
-  // What each page showed when it failed.
-  for (const [name, page] of opened) await page.screenshot({ path: `${s.out}/failed-${name}.png`, fullPage: true }).catch(() => {});
-} finally {
-  await browser.close();
-}
+});

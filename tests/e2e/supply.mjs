@@ -2,21 +2,10 @@
 // a node that tests/system/test_portal.py filled: two packs at the pharmacy
 // (one already dispensed), their QR labels as PNG files, and a shipment
 // whose logger recorded an excursion. Usage: node supply.mjs <scenario.json>.
-import { readFileSync, mkdirSync } from 'node:fs';
-import { check, labelled, launch, loaded, signIn as open, until } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { check, labelled, loaded, runScenario, until } from './lib.mjs';
 
-const s = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-mkdirSync(s.out, { recursive: true });
-const browser = await launch();
-const errors = [];
-const opened = [];
-const signIn = async (name, locale) => {
-  const page = await open(browser, s, name, locale, errors);
-  opened.push([name, page]);
-  return page;
-};
-
-try {
+await runScenario(async (s, signIn, errors) => {
   // The pharmacist, in German, uploads photos of the labels.
   const pharmacist = await signIn('pharmacist-braun', 'de-DE');
   await pharmacist.goto(s.url + '#/pharmacy');
@@ -114,12 +103,4 @@ try {
   await pharmacist.waitForFunction(() => document.getElementById('ship-status')?.textContent === 'abgelehnt');
   check(true, 'the shipment is rejected from the page');
 
-  check(errors.length === 0, `no script errors (${errors.join('; ')})`);
-} catch (e) {
-  console.error(e.message);
-  process.exitCode = 1;
-  // What each page showed when it failed.
-  for (const [name, page] of opened) await page.screenshot({ path: `${s.out}/failed-${name}.png`, fullPage: true }).catch(() => {});
-} finally {
-  await browser.close();
-}
+});
