@@ -141,6 +141,9 @@ await runScenario(async (s, signIn) => {
   const auditor = await signIn('auditor-vogel', 'en-GB');
   await auditor.goto(s.url + '#/explorer');
   await loaded(auditor, 'blocks');
+  await loaded(auditor, 'info');
+  check((await sectionText(auditor, 'info')).includes('No checkpoints: this node orders alone (solo).'),
+    'the explorer says a solo node has no checkpoints');
   await auditor.screenshot({ path: `${s.out}/explorer.png`, fullPage: true });
   await auditor.click('section#blocks tbody tr:first-child a');
   await loaded(auditor, 'block');

@@ -2,9 +2,11 @@
 forwarding, checkpoints and the faults of the cluster issue, each bounded in
 time. Fail-over is asserted against the 5 s limit from the moment the
 proposer dies to the next block committed by another proposer."""
+import json
 import os
 import shutil
 import signal
+import subprocess
 import time
 
 import pytest
@@ -61,7 +63,7 @@ def commit_registrations(cluster, node, count):
     return st
 
 
-def test_nodes_replicate_forward_and_certify_checkpoints(cluster):
+def test_nodes_replicate_forward_and_certify_checkpoints(cluster, tmp_path_factory):
     cluster.start()
     p = cluster.proposer()
     followers = [i for i in range(3) if i != p]
@@ -91,6 +93,14 @@ def test_nodes_replicate_forward_and_certify_checkpoints(cluster):
     assert {s["org"] for s in cp["signatures"]} == {"st-marien-hospital", "apotheke-am-markt", "praxis-dr-koch"}
     assert all(s["agrees"] for s in cp["signatures"])
     assert cp["block_hash"] == cluster.api(1).get_json("/v1/blocks/5")["hash"]
+    # The portal's explorer checks the same checkpoint in the browser (web/src/proof.js).
+    portal_check = tmp_path_factory.mktemp("portal") / "checkpoint.json"
+    portal_check.write_text(json.dumps({"checkpoints": [{"chain_id": cluster.net.chain_id, "checkpoint": cp}]}))
+    e2e = os.path.join(os.path.dirname(__file__), "..", "e2e")
+    run = subprocess.run(["node", os.path.join(e2e, "portal_crypto.mjs"), str(portal_check)], capture_output=True,
+                         text=True, timeout=60, cwd=e2e)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "ok  checkpoint 5: 3 signatures" in run.stdout and run.stdout.count(" fails\n") == 2, run.stdout
     # Not a checkpoint height: 404 with a JSON reason.
     cchelpers.assert_json_error(cluster.api(0).get("/v1/checkpoints/6"), 404, message_contains="every 5 blocks")
     info = cluster.api(p).info()

@@ -51,3 +51,32 @@ export function checkProof(p) {
   );
   return { ok: steps.every((s) => s.ok), height: p.header.height, steps };
 }
+
+function be64(n) {
+  const out = new Uint8Array(8);
+  let v = BigInt(n);
+  for (let i = 7; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+// Checks a checkpoint (GET /v1/checkpoints/{height}) here: every node's
+// signature over its (block hash, state root), and that nodes of at least
+// `quorum` organisations signed the certified pair (docs/formats.md,
+// "Checkpoints"). {ok, steps}; `ok` is the browser's own verdict.
+export function checkCheckpoint(cp, chainId) {
+  const steps = [];
+  const orgs = new Set();
+  for (const sig of cp.signatures) {
+    const msg = concat(utf8('carechain:checkpoint:v1'), field(utf8(chainId)), be64(sig.height), fromHex(sig.block_hash),
+      fromHex(sig.state_root));
+    const valid = sig.height === cp.height && verify(fromHex(sig.signature), msg, fromHex(sig.node));
+    steps.push({ what: `${sig.org}: signature of node ${sig.node.slice(0, 8)}…`, ok: valid });
+    if (valid && cp.certified && sig.block_hash === cp.block_hash && sig.state_root === cp.state_root) orgs.add(sig.org);
+  }
+  const certified = cp.certified && orgs.size >= cp.quorum;
+  steps.push({ what: `${orgs.size} of ${cp.quorum} organisations needed signed the same block and state`, ok: certified });
+  return { ok: certified && steps.every((x) => x.ok), steps };
+}

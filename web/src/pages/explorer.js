@@ -1,7 +1,7 @@
 // The chain explorer: blocks, transactions, and inclusion proofs checked in
 // the browser (src/proof.js). What a key may see is the node's policy: chain
 // readers see every block; others their own transactions.
-import { checkProof } from '../proof.js';
+import { checkCheckpoint, checkProof } from '../proof.js';
 import { formatTime, t } from '../i18n.js';
 import { field, form, h, section, short, table } from '../ui.js';
 
@@ -15,8 +15,9 @@ export function explorerPage(session, rest) {
   else if (kind === 'tx') body = txView(api, id);
   else body = [section(t('chain'), async () => {
     const i = await api.get('/v1/info');
-    return h('dl', {}, [['chain_id', i.chain_id], [t('height'), String(i.height)], [t('ordering'), i.ordering],
+    const facts = h('dl', {}, [['chain_id', i.chain_id], [t('height'), String(i.height)], [t('ordering'), i.ordering],
       ['genesis', i.genesis_hash], ['state_root', i.state_root]].map(([k, v]) => [h('dt', {}, k), h('dd', { class: 'mono' }, v)]));
+    return [facts, await checkpointView(api, i)];
   }, 'info'), section(t('blocks'), async () => {
     const head = await api.get('/v1/blocks/latest');
     const top = head.header.height;
@@ -57,4 +58,16 @@ function txView(api, id) {
     } }, t('check_proof'));
     return [h('pre', { class: 'content' }, JSON.stringify(tx, null, 2)), check, out];
   }, 'tx');
+}
+
+// The latest certified checkpoint of an etcd cluster, its signatures checked
+// here (a solo node signs none).
+async function checkpointView(api, info) {
+  const height = info.cluster?.last_certified;
+  if (!height) return h('p', { class: 'muted' }, t('no_checkpoints'));
+  const cp = await api.get(`/v1/checkpoints/${height}`);
+  const r = checkCheckpoint(cp, info.chain_id);
+  return h('div', { id: 'checkpoint' }, h('h3', {}, `${t('checkpoint')} ${height}`),
+    h('p', { class: r.ok ? 'verdict ok' : 'verdict bad' }, r.ok ? t('checkpoint_ok') : t('checkpoint_bad')),
+    h('ul', {}, r.steps.map((x) => h('li', {}, (x.ok ? '✓ ' : '✗ ') + x.what))));
 }
