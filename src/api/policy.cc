@@ -74,6 +74,10 @@ Status Authorize(const Principal& c, Operation op, const Resource& r) {
       if (self || ChainReader(c)) return Status::Ok();
       if (!r.org.empty() && c.active && c.org == r.org) return Status::Ok();
       return Deny("a token account is read by its holder (an organisation's by its actors) and chain readers");
+    case Operation::kReadAccessRequest:
+      if (self || c.node || (c.active && IsOneOf(c.role, {"auditor", "regulator"}))) return Status::Ok();
+      if (c.active && std::find(r.readers.begin(), r.readers.end(), c.key.hex()) != r.readers.end()) return Status::Ok();
+      return Deny("an access request is read by its patient, the provider who made it, nodes and auditors");
     case Operation::kReadReviews:
       // Reviews name no patient: any active actor or node reads them.
       return Status::Ok();

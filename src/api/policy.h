@@ -51,6 +51,7 @@ enum class Operation {
   kReadResearch,  // the research registry: studies, their results and priority (public to the network)
   kUseResearchData,  // a study's consents, exports and aggregates (`org` = the study's organisation)
   kReadToken,     // token meta (no subject, no org), an actor's account (`subject`) or an organisation's (`org`)
+  kReadAccessRequest,  // records requests/<qid> (`subject` = the patient, `readers` = the requesting provider)
   kReadReviews,   // reviews, their texts and the providers' aggregates (public to the network)
   kReadVisit,     // an attested visit (`subject` = its patient, `org` = its provider)
   kWriteReviewText,  // POST /v1/reviews/texts and /erasure (`subject` = the patient)

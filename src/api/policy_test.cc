@@ -211,6 +211,13 @@ TEST_F(PolicyTest, ATokenAccountIsItsHoldersAndChainReaders) {
   EXPECT_FALSE(Authorize(P(6), Operation::kReadToken, About(6)).ok());  // revoked
 }
 
+TEST_F(PolicyTest, AnAccessRequestIsItsPatientsAndItsProviders) {
+  Resource r = About(3);
+  r.readers = {Key(2).hex()};
+  for (uint8_t who : {2, 3, 5, 9, 12}) EXPECT_TRUE(Authorize(P(who), Operation::kReadAccessRequest, r).ok()) << int(who);
+  for (uint8_t who : {1, 4, 13}) EXPECT_FALSE(Authorize(P(who), Operation::kReadAccessRequest, r).ok()) << int(who);
+}
+
 TEST_F(PolicyTest, ReviewsArePublicVisitsAreTheirPatientsAndProviders) {
   for (uint8_t who : {2, 3, 4, 9, 13}) EXPECT_TRUE(Authorize(P(who), Operation::kReadReviews).ok()) << int(who);
   EXPECT_FALSE(Authorize(P(42), Operation::kReadReviews).ok());  // a stranger

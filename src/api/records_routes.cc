@@ -32,7 +32,7 @@ void Server::RecordRoutes() {
   http_->Get(std::string("/v1/records/") + kRecordId, On(&Server::GetRecord));
   http_->Get(std::string("/v1/records/") + kRecordId + "/content", On(&Server::FetchRecord));
   http_->Post(std::string("/v1/records/") + kRecordId + "/erasure", On(&Server::EraseRecord));
-  http_->Get(std::string("/v1/patients/") + kKey + "/(records|consents|access-log)", On(&Server::PatientData));
+  http_->Get(std::string("/v1/patients/") + kKey + "/(records|consents|access-log|requests)", On(&Server::PatientData));
 }
 
 // Body: {"patient", "resource_type", "category", "media_type"?, "content" (UTF-8 text) |
@@ -162,6 +162,7 @@ void Server::PatientData(const httplib::Request& req, httplib::Response& res, co
   auto r = m->Query("patients/" + patient.hex() + "/" + kind, params, chain_->store());
   if (!r.ok()) return ReplyError(res, r.status());
   if (!WantsFhir(req)) return ReplyJson(res, *r);
+  if (kind == "requests") return ReplyError(res, Status::Invalid("access requests have no FHIR view"));
   std::vector<nlohmann::json> resources;
   for (const auto& item : (*r)[kind]) {
     if (kind == "records") resources.push_back(fhir::DocumentReference(item));

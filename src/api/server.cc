@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "api/http_util.h"
+#include "apps/records/records.h"
 #include "apps/reviews/reviews.h"
 #include "apps/supply/gs1.h"
 #include "apps/supply/supply.h"
@@ -619,6 +620,13 @@ void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res, co
     if (!allowed.ok() && Authorize(caller, Operation::kReadPatientData).ok()) allowed = Status::Ok();
   } else if (m->name() == "research") {
     allowed = Authorize(caller, Operation::kReadResearch);
+  } else if (m->name() == "records" && path.starts_with("requests/")) {
+    auto q = ReadJsonObject(chain_->store(), records::RequestKey(path.substr(9)));
+    if (!q) return ReplyError(res, Status::NotFound("no access request " + path.substr(9)));
+    Resource r;
+    r.subject = PublicKey::FromHex((*q)["patient"].get<std::string>());
+    r.readers = {(*q)["provider"].get<std::string>()};
+    allowed = Authorize(caller, Operation::kReadAccessRequest, r);
   } else if (m->name() == "reviews" && path.starts_with("visits/")) {
     auto v = reviews::ReadVisit(chain_->store(), path.substr(7));
     if (!v) return ReplyError(res, Status::NotFound("no visit " + path.substr(7)));

@@ -40,8 +40,15 @@ RecordsModule::RecordsModule() {
       .HexList("records", 16, 256, false)
       .Enum("purpose", kPurposes)
       .UInt("from", 0, UINT64_MAX, false)
-      .UInt("until", 1, UINT64_MAX);
+      .UInt("until", 1, UINT64_MAX)
+      .Hex("request", 16, false);
   revoke_.Hex("consent", 32);
+  request_.Hex("patient", 32)
+      .IdList("categories", 32, false)
+      .HexList("records", 16, 256, false)
+      .Enum("purpose", kPurposes)
+      .String("reason", 200);
+  decline_.Hex("request", 16);
   emergency_.Hex("patient", 32).String("reason", 200);
   PayloadSchema entry;
   entry.Hex("id", 16)
@@ -78,6 +85,13 @@ Status RecordsModule::Check(std::string_view action, const nlohmann::json& p) co
       return Status::Invalid("'from' must be before 'until'");
     return Status::Ok();
   }
+  if (action == "request_access") {
+    CC_RETURN_IF_ERROR(request_.Check(p));
+    if (!p.contains("categories") && !p.contains("records"))
+      return Status::Invalid("a request needs 'categories' or 'records' (what it asks for)");
+    return Status::Ok();
+  }
+  if (action == "decline") return decline_.Check(p);
   if (action == "revoke") return revoke_.Check(p);
   if (action == "emergency_access") return emergency_.Check(p);
   if (action == "log_access") {
@@ -103,6 +117,8 @@ TxResult RecordsModule::Execute(const TxContext& ctx, Overlay& state) const {
   if (a == "revoke") return Revoke(ctx, state);
   if (a == "emergency_access") return Emergency(ctx, state);
   if (a == "log_access") return LogAccess(ctx, state);
+  if (a == "request_access") return RequestAccess(ctx, state);
+  if (a == "decline") return Decline(ctx, state);
   return Erase(ctx, state);
 }
 
@@ -157,6 +173,10 @@ TxResult RecordsModule::GrantConsent(const TxContext& ctx, Overlay& state) const
       return TxResult::Reject(TxCode::kNotFound, "record " + rid + " is not one of the patient's records");
   }
   const std::string cid = ctx.tx.id().hex();
+  if (p.contains("request")) {
+    auto answered = AnswerRequest(ctx, state, p["request"], patient, grantee, "granted", cid);
+    if (!answered.ok()) return answered;
+  }
   nlohmann::json c = p;
   c["patient"] = patient.hex();
   c["from"] = g.from_ms;
@@ -286,6 +306,11 @@ Result<nlohmann::json> RecordsModule::Query(std::string_view path, const QueryPa
     (*j)["id"] = rid;
     return *j;
   }
+  if (path.starts_with("requests/")) {
+    auto j = ReadJsonObject(state, RequestKey(path.substr(9)));
+    if (!j) return Status::NotFound("no access request " + std::string(path.substr(9)));
+    return *j;
+  }
   if (path.starts_with("consents/")) {
     std::string cid(path.substr(9));
     auto j = ReadJsonObject(state, ConsentKey(cid));
@@ -300,10 +325,11 @@ Result<nlohmann::json> RecordsModule::Query(std::string_view path, const QueryPa
     auto patient = PublicKey::FromHex(rest.substr(0, slash));
     if (!patient) return Status::Invalid("patient key must be 64 hex digits");
     std::string_view kind = rest.substr(slash + 1);
-    if (kind != "records" && kind != "consents" && kind != "access")
+    if (kind != "records" && kind != "consents" && kind != "access" && kind != "requests")
       return Status::NotFound("records has no query '" + std::string(path) + "'");
-    const std::string prefix =
-        PatientPrefix(patient->hex(), kind == "records" ? "record" : kind == "consents" ? "consent" : "access");
+    const std::string prefix = PatientPrefix(
+        patient->hex(),
+        kind == "records" ? "record" : kind == "consents" ? "consent" : kind == "requests" ? "request" : "access");
     nlohmann::json items = nlohmann::json::array();
     std::string last;
     state.Scan(prefix, after.empty() ? "" : prefix + after + std::string(1, '\0'),
@@ -313,7 +339,9 @@ Result<nlohmann::json> RecordsModule::Query(std::string_view path, const QueryPa
                  if (kind == "access") {
                    j = nlohmann::json::parse(v, nullptr, false);
                  } else {
-                   j = ReadJsonObject(state, kind == "records" ? RecordKey(last) : ConsentKey(last));
+                   j = ReadJsonObject(state, kind == "records"    ? RecordKey(last)
+                                             : kind == "consents" ? ConsentKey(last)
+                                                                  : RequestKey(last));
                    if (j) (*j)["id"] = last;
                  }
                  if (j && j->is_object()) items.push_back(std::move(*j));

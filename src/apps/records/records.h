@@ -9,7 +9,9 @@
 // Actions (payloads are canonical JSON):
 //   publish          {record, patient, resource_type, category, content_hash}   by a node
 //   grant            {grantee | grantee_org, categories? , records?, purpose,
-//                     from?, until}                                             by the patient
+//                     from?, until, request?}                                   by the patient
+//   request_access   {patient, categories? , records?, purpose, reason}         by a provider
+//   decline          {request}                                                  by the patient
 //   revoke           {consent}                                                  by the patient
 //   emergency_access {patient, reason}                                          by a provider
 //   log_access       {entries: [{id, record, reader, purpose, at, outcome,
@@ -32,14 +34,23 @@ inline const std::vector<std::string> kPurposes = {"treatment", "research", "pay
 inline constexpr uint64_t kEmergencyWindowMs = 24ull * 3600 * 1000;
 inline constexpr size_t kMaxLogEntries = 1000;
 
+// An access request: "records/request/<qid>" (apps/records/requests.cc).
+std::string RequestKey(std::string_view qid);
+// Marks `qid`, a pending request to `patient`, answered: `status` "granted"
+// (by `consent`, whose grantee must be the requester) or "declined".
+// kNotFound, kUnauthorized (another patient's), kFailedPrecondition (answered
+// already), kInvalidPayload (a consent to someone else).
+TxResult AnswerRequest(const TxContext& ctx, Overlay& state, const std::string& qid, const PublicKey& patient,
+                       const std::string& grantee, const std::string& status, const std::string& consent);
+
 class RecordsModule : public Module {
  public:
   RecordsModule();
   std::string_view name() const override { return kModule; }
   Status Check(std::string_view action, const nlohmann::json& payload) const override;
   TxResult Execute(const TxContext& ctx, Overlay& state) const override;
-  // Paths: records/<rid>, consents/<cid>, patients/<key>/{records,consents,access}
-  // (params: limit, after).
+  // Paths: records/<rid>, consents/<cid>, requests/<qid>,
+  // patients/<key>/{records,consents,access,requests} (params: limit, after).
   Result<nlohmann::json> Query(std::string_view path, const QueryParams& params,
                                const StateReader& state) const override;
 
@@ -50,8 +61,11 @@ class RecordsModule : public Module {
   TxResult Emergency(const TxContext& ctx, Overlay& state) const;
   TxResult LogAccess(const TxContext& ctx, Overlay& state) const;
   TxResult Erase(const TxContext& ctx, Overlay& state) const;
+  // Access requests (apps/records/requests.cc).
+  TxResult RequestAccess(const TxContext& ctx, Overlay& state) const;
+  TxResult Decline(const TxContext& ctx, Overlay& state) const;
 
-  PayloadSchema publish_, grant_, revoke_, emergency_, log_, erase_;
+  PayloadSchema publish_, grant_, revoke_, emergency_, log_, erase_, request_, decline_;
 };
 
 }  // namespace cc::records

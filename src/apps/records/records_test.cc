@@ -121,6 +121,61 @@ TEST_F(RecordsTest, AConsentOpensItsCategoryForItsPurposeUntilItsEnd) {
   EXPECT_FALSE(Ask(k().outsider, kCt).allowed());
 }
 
+TEST_F(RecordsTest, AProviderRequestsAccessAndThePatientGrantsOrDeclines) {
+  RecordsModule mod;
+  const std::string doctor = k().doctor.public_key().hex();
+  auto request = [&](const nlohmann::json& extra, std::string* why = nullptr) -> std::string {
+    nlohmann::json p = {{"patient", patient()}, {"purpose", "treatment"}, {"reason", "Kontrolle nach der OP"}};
+    p.update(extra);
+    return Run(k().doctor, "request_access", p, why) == TxCode::kOk ? last_->id().hex().substr(0, 32) : "";
+  };
+  std::string why;
+  const std::string qid = request({{"categories", {"imaging"}}});
+  ASSERT_FALSE(qid.empty());
+  // One open request per provider and patient.
+  EXPECT_TRUE(request({{"categories", {"medication"}}}, &why).empty());
+  EXPECT_NE(why.find("still open"), std::string::npos) << why;
+  auto q = mod.Query("requests/" + qid, {}, ledger_.state);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ((*q)["status"], "pending");
+  EXPECT_EQ((*q)["provider"], doctor);
+  EXPECT_EQ((*q)["org"], "st-marien-hospital");
+  auto listed = mod.Query("patients/" + patient() + "/requests", {}, ledger_.state);
+  ASSERT_EQ((*listed)["requests"].size(), 1u);
+  EXPECT_EQ((*listed)["requests"][0]["id"], qid);
+
+  // A grant answering it must name the requester; then the doctor reads.
+  EXPECT_EQ(Run(k().patient, "grant",
+                {{"grantee", k().pharmacist.public_key().hex()}, {"categories", {"imaging"}}, {"purpose", "treatment"},
+                 {"until", now() + kDay}, {"request", qid}}),
+            TxCode::kInvalidPayload);
+  EXPECT_EQ(Run(k().pharmacist, "decline", {{"request", qid}}), TxCode::kUnauthorized);
+  ASSERT_EQ(Run(k().patient, "grant",
+                {{"grantee", doctor}, {"categories", {"imaging"}}, {"purpose", "treatment"}, {"until", now() + kDay},
+                 {"request", qid}}, &why),
+            TxCode::kOk) << why;
+  const std::string cid = last_->id().hex();
+  q = mod.Query("requests/" + qid, {}, ledger_.state);
+  EXPECT_EQ((*q)["status"], "granted");
+  EXPECT_EQ((*q)["consent"], cid);
+  EXPECT_TRUE(Ask(k().doctor, kCt).allowed());
+  EXPECT_EQ(Run(k().patient, "decline", {{"request", qid}}), TxCode::kFailedPrecondition) << "answered once";
+
+  // The next request may be declined; nothing opens.
+  const std::string second = request({{"records", {kMeds}}});
+  ASSERT_FALSE(second.empty());
+  ASSERT_EQ(Run(k().patient, "decline", {{"request", second}}), TxCode::kOk);
+  EXPECT_EQ((*mod.Query("requests/" + second, {}, ledger_.state))["status"], "declined");
+  EXPECT_FALSE(Ask(k().doctor, kMeds).allowed());
+  // Refusals: not a provider, not a patient, another patient's record, nothing asked for.
+  EXPECT_EQ(Run(k().pharmacist, "request_access",
+                {{"patient", patient()}, {"categories", {"imaging"}}, {"purpose", "treatment"}, {"reason", "x"}}),
+            TxCode::kUnauthorized);
+  EXPECT_TRUE(request({{"patient", doctor}, {"categories", {"imaging"}}}).empty());
+  EXPECT_TRUE(request({{"records", {std::string(32, 'f')}}}).empty());
+  EXPECT_FALSE(mod.Check("request_access", {{"patient", patient()}, {"purpose", "treatment"}, {"reason", "x"}}).ok());
+}
+
 TEST_F(RecordsTest, AConsentMayNameRecordsAndAnOrganisation) {
   ASSERT_EQ(Run(k().patient, "grant",
                 {{"grantee_org", "apotheke-am-markt"}, {"records", {kMeds}}, {"purpose", "treatment"},
