@@ -13,7 +13,7 @@ namespace {
 
 struct Opts {
   std::string patient, type, category, file, text, media_type, grantee, grantee_org, purpose, until, from,
-      reason, out, record;
+      reason, out, record, request;
   std::vector<std::string> categories, records;
   bool wait = false, fhir = false;
 };
@@ -75,6 +75,7 @@ int Grant(const Conn& c, const Opts& o) {
     if (!from.ok()) return Fail(Status::Invalid("--from: " + from.status().message()));
     p["from"] = *from;
   }
+  if (!o.request.empty()) p["request"] = o.request;
   return SubmitRecordsTx(c, "grant", p, o.wait);
 }
 
@@ -162,6 +163,7 @@ void AddRecordsCommands(CLI::App* app, std::string* node, std::string* ca_file, 
   grant->add_option("--purpose", o->purpose, "treatment, research, payment or public_health")->required();
   grant->add_option("--until", o->until, "End: +30d, +12h, 2026-12-31 or 2026-12-31T18:00:00Z")->required();
   grant->add_option("--from", o->from, "Start (default: now)");
+  grant->add_option("--request", o->request, "The access request this consent answers (its provider is the grantee)");
   grant->add_flag("--wait,-w", o->wait, "Wait until it is committed");
   grant->callback([=] { *rc = Grant(conn(), *o); });
 
@@ -170,6 +172,29 @@ void AddRecordsCommands(CLI::App* app, std::string* node, std::string* ca_file, 
   revoke->add_option("consent", o->record, "The consent's id (the granting transaction's id)")->required();
   revoke->add_flag("--wait,-w", o->wait, "Wait until it is committed");
   revoke->callback([=] { *rc = SubmitRecordsTx(conn(), "revoke", {{"consent", o->record}}, o->wait); });
+
+  auto* request = rec->add_subcommand("request", "Ask a patient for a consent (providers); the patient grants or declines");
+  add_conn(request);
+  request->add_option("--patient", o->patient, "The patient's key (hex)")->required();
+  request->add_option("--category", o->categories, "A category asked for (repeatable)");
+  request->add_option("--record", o->records, "A record asked for (repeatable)");
+  request->add_option("--purpose", o->purpose, "treatment, research, payment or public_health")->required();
+  request->add_option("--reason", o->reason, "Why (shown to the patient)")->required();
+  request->add_flag("--wait,-w", o->wait, "Wait until it is committed");
+  request->callback([=] {
+    if (o->categories.empty() && o->records.empty())
+      return void(*rc = Fail(Status::Invalid("say what you ask for: --category C and/or --record ID (repeatable)")));
+    nlohmann::json p = {{"patient", o->patient}, {"purpose", o->purpose}, {"reason", o->reason}};
+    if (!o->categories.empty()) p["categories"] = o->categories;
+    if (!o->records.empty()) p["records"] = o->records;
+    *rc = SubmitRecordsTx(conn(), "request_access", p, o->wait);
+  });
+
+  auto* decline = rec->add_subcommand("decline", "Decline an access request (signed by the patient)");
+  add_conn(decline);
+  decline->add_option("request", o->request, "The request's id")->required();
+  decline->add_flag("--wait,-w", o->wait, "Wait until it is committed");
+  decline->callback([=] { *rc = SubmitRecordsTx(conn(), "decline", {{"request", o->request}}, o->wait); });
 
   auto* emergency = rec->add_subcommand("emergency", "Declare emergency access to a patient's records (providers)");
   add_conn(emergency);
@@ -210,7 +235,8 @@ void AddRecordsCommands(CLI::App* app, std::string* node, std::string* ca_file, 
   for (const auto& [verb, what, help] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"list", "records", "A patient's record pointers"},
            {"consents", "consents", "A patient's consents (FHIR Consent with --fhir)"},
-           {"access-log", "access-log", "Who accessed a patient's records, when and why (FHIR AuditEvent with --fhir)"}}) {
+           {"access-log", "access-log", "Who accessed a patient's records, when and why (FHIR AuditEvent with --fhir)"},
+           {"requests", "requests", "Providers' requests for access to a patient's records"}}) {
     auto* cmd = rec->add_subcommand(verb, help);
     add_conn(cmd);
     cmd->add_option("--patient", o->patient, "The patient's key (default: the signing key's own)");

@@ -60,6 +60,21 @@ await runScenario(async (s, signIn) => {
   const refusal = await doctor.innerText('form[name=read] .error');
   check(refusal.startsWith('You are not allowed to do this.'), `after the revocation the provider is refused in words ("${refusal}")`);
 
+  // The provider asks again; she grants the request from her page.
+  await doctor.fill('form[name=request] input[name=patient]', s.keys['patient-anna'].public);
+  await doctor.fill('form[name=request] input[name=categories]', 'imaging');
+  await doctor.fill('form[name=request] input[name=reason]', 'Verlaufskontrolle');
+  await doctor.click('form[name=request] button[type=submit]');
+  const qid = await (await doctor.waitForSelector('#request-id')).innerText();
+  await anna.reload();
+  await loaded(anna, 'requests');
+  check((await sectionText(anna, 'requests')).includes('Verlaufskontrolle'), "the provider's request reaches the patient");
+  await anna.fill(`form[name=grant-${qid}] input[name=until]`, until30);
+  await anna.click(`form[name=grant-${qid}] button[type=submit]`);
+  await until('she grants it from the request', async () => (await sectionText(anna, 'requests')).includes('erlaubt'));
+  await read('treatment');
+  check((await doctor.innerText('#record-content')) === s.record_content, 'the provider reads under the granted request');
+
   // Emergency access: allowed, and highlighted in the patient's log.
   await doctor.fill('form[name=emergency] input[name=patient]', s.keys['patient-anna'].public);
   await doctor.fill('form[name=emergency] input[name=reason]', 'Bewusstlos in der Notaufnahme');

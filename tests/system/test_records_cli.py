@@ -8,8 +8,8 @@ import pytest
 
 import fhircheck
 
-RECORD_SUBCOMMANDS = ["publish", "grant", "revoke", "emergency", "fetch", "erase", "show", "list",
-                      "consents", "access-log"]
+RECORD_SUBCOMMANDS = ["publish", "grant", "revoke", "request", "decline", "emergency", "fetch", "erase", "show",
+                      "list", "consents", "access-log", "requests"]
 
 
 @pytest.mark.parametrize("sub", [[]] + [[s] for s in RECORD_SUBCOMMANDS], ids=lambda s: "-".join(s) or "records")
@@ -101,3 +101,51 @@ def test_records_through_the_cli(cli, node_factory, tmp_path):
     r = run("patient-anna", "fetch", ct["record"])
     assert r.returncode != 0 and "HTTP 410" in r.stderr
     assert json.loads(ok("patient-anna", "show", ct["record"]).stdout)["status"] == "erased"
+
+
+def test_access_requests_through_the_cli(cli, node_factory):
+    """A provider asks; the patient sees the request, grants it (the consent
+    names the request), and the provider reads; a second request is
+    declined; a third while one is open is refused."""
+    net = node_factory.demo("records-requests", block_interval_ms=20)
+    node = node_factory.node(net)
+    k = {name: net.key_path(name) for name in net.keys}
+    anna, koch = net.keys["patient-anna"].public_hex, net.keys["dr-koch"].public_hex
+
+    def run(who, *args):
+        return cli.run("records", *args, "--node", node.url, "--key", k[who])
+
+    def ok(who, *args):
+        r = run(who, *args)
+        assert r.returncode == 0, f"records {' '.join(args)} -> {r.returncode}\n{r.stdout}{r.stderr}"
+        return json.loads(r.stdout)
+
+    rec = ok("dr-weber", "publish", "--patient", anna, "--type", "Observation", "--category", "lab", "--text",
+             "HbA1c 5.4 %", "--wait")
+    asked = ok("dr-koch", "request", "--patient", anna, "--category", "lab", "--purpose", "treatment",
+               "--reason", "Hausärztliche Kontrolle", "--wait")
+    assert asked["result"]["code"] == "ok"
+    qid = asked["id"][:32]
+    r = run("dr-koch", "request", "--patient", anna, "--category", "imaging", "--purpose", "treatment",
+            "--reason", "noch einmal", "--wait")
+    assert r.returncode == 1 and "still open" in r.stdout
+    requests = ok("patient-anna", "requests")["requests"]
+    assert [(q["id"], q["provider"], q["status"], q["reason"]) for q in requests] == [
+        (qid, koch, "pending", "Hausärztliche Kontrolle")]
+    assert run("dr-koch", "fetch", rec["record"], "--purpose", "treatment").returncode != 0
+    ok("patient-anna", "grant", "--grantee", koch, "--category", "lab", "--purpose", "treatment", "--until", "+7d",
+       "--request", qid, "--wait")
+    assert ok("patient-anna", "requests")["requests"][0]["status"] == "granted"
+    r = run("dr-koch", "fetch", rec["record"], "--purpose", "treatment")
+    assert r.returncode == 0 and r.stdout == "HbA1c 5.4 %", r.stderr
+    # The provider follows its request; another provider may not.
+    assert node.api(net.keys["dr-koch"]).get_json(f"/v1/modules/records/requests/{qid}")["status"] == "granted"
+    assert node.api(net.keys["dr-yilmaz"]).get(f"/v1/modules/records/requests/{qid}").status_code == 403
+
+    second = ok("dr-koch", "request", "--patient", anna, "--category", "imaging", "--purpose", "treatment",
+                "--reason", "Röntgen", "--wait")["id"][:32]
+    ok("patient-anna", "decline", second, "--wait")
+    assert {q["id"]: q["status"] for q in ok("patient-anna", "requests")["requests"]} == {
+        qid: "granted", second: "declined"}
+    r = run("patient-anna", "decline", second, "--wait")
+    assert r.returncode == 1 and "already declined" in r.stdout

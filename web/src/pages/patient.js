@@ -1,7 +1,7 @@
 // The patient's page: records, consents (grant, revoke), who accessed what,
 // tokens, visits and reviews.
 import { formatTime, t } from '../i18n.js';
-import { field, form, h, section, short, table } from '../ui.js';
+import { errorBox, field, form, h, section, short, table } from '../ui.js';
 import { erasureSection, researchSection, twoStepButton, wearablesSection } from './patient_more.js';
 
 const PURPOSES = ['treatment', 'research', 'payment', 'public_health'];
@@ -64,6 +64,30 @@ export function patientPage(session) {
       grant];
   }, 'consents');
 
+  const requests = section(t('requests'), async (reload) => {
+    const r = await api.get(`/v1/patients/${me}/requests`);
+    const pending = r.requests.filter((q) => q.status === 'pending');
+    const answered = r.requests.filter((q) => q.status !== 'pending');
+    const cards = pending.map((q) => h('div', { class: 'card', 'data-request': q.id },
+      h('p', {}, h('strong', {}, q.org), ` (${short(q.provider)}) · ${t('purpose_' + q.purpose)} · `,
+        (q.categories ?? []).concat((q.records ?? []).map(short)).join(', ')),
+      h('p', {}, `${t('reason')}: ${q.reason}`),
+      form([field(t('until'), h('input', { type: 'date', name: 'until', required: true }))], t('grant'), async (d) => {
+        const payload = { grantee: q.provider, purpose: q.purpose, until: endOfDay(String(d.get('until'))), request: q.id };
+        if (q.categories) payload.categories = q.categories;
+        if (q.records) payload.records = q.records;
+        await api.submit('records', 'grant', payload);
+        reload();
+      }, 'grant-' + q.id),
+      h('button', { type: 'button', class: 'danger', onclick: async (ev) => {
+        ev.target.disabled = true;
+        await api.submit('records', 'decline', { request: q.id }).then(reload, (e) => ev.target.replaceWith(errorBox(e)));
+      } }, t('decline'))));
+    return [cards.length ? cards : h('p', { class: 'muted' }, t('none')),
+      answered.length ? table([t('provider'), t('purpose'), t('status')],
+        answered.map((q) => [q.org, t('purpose_' + q.purpose), t('request_' + q.status)])) : null];
+  }, 'requests');
+
   const access = section(t('access_log'), async () => {
     const r = await api.get(`/v1/patients/${me}/access-log`);
     const entries = r.access;
@@ -87,7 +111,7 @@ export function patientPage(session) {
       v.review ? h('p', {}, `${t('reviewed')}: ${v.review.current.overall}/5`) : reviewForm(api, v, reload))) : h('p', {}, t('none'));
   }, 'visits');
 
-  return h('div', { class: 'page' }, h('h1', {}, t('nav_patient')), records, consents, access, wearablesSection(api, me),
+  return h('div', { class: 'page' }, h('h1', {}, t('nav_patient')), records, requests, consents, access, wearablesSection(api, me),
     researchSection(api, me), tokens, visits, erasureSection(api));
 }
 

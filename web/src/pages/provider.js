@@ -24,6 +24,20 @@ export function providerPage(session) {
     content.textContent = typeof text === 'string' ? text : JSON.stringify(text, null, 2);
   }, 'read');
 
+  const request = form([field(t('patient_key'), h('input', { name: 'patient', required: true, pattern: '[0-9a-f]{64}' })),
+    field(t('categories'), h('input', { name: 'categories', required: true })),
+    field(t('purpose'), h('select', { name: 'purpose' }, ['treatment', 'research', 'payment', 'public_health']
+      .map((p) => h('option', { value: p }, t('purpose_' + p))))),
+    field(t('reason'), h('input', { name: 'reason', required: true, maxlength: 200 }))], t('request_access'), async (d) => {
+    const status = await api.submit('records', 'request_access', {
+      patient: String(d.get('patient')),
+      categories: String(d.get('categories')).split(',').map((x) => x.trim()).filter(Boolean),
+      purpose: String(d.get('purpose')),
+      reason: String(d.get('reason')),
+    });
+    return [t('requested') + ' ', h('strong', { class: 'mono', id: 'request-id' }, status.id.slice(0, 32))];
+  }, 'request');
+
   const emergency = form([field(t('patient_key'), h('input', { name: 'patient', required: true, pattern: '[0-9a-f]{64}' })),
     field(t('reason'), h('input', { name: 'reason', required: true, maxlength: 200 }))], t('declare'), async (d) => {
     await api.submit('records', 'emergency_access', { patient: String(d.get('patient')), reason: String(d.get('reason')) });
@@ -41,6 +55,7 @@ export function providerPage(session) {
   return h('div', { class: 'page' }, h('h1', {}, t('nav_provider')),
     h('section', {}, h('h2', {}, t('publish')), publish),
     h('section', {}, h('h2', {}, t('attest')), attest),
+    h('section', {}, h('h2', {}, t('request_access')), request),
     h('section', {}, h('h2', {}, t('read_record')), read, content),
     h('section', {}, h('h2', {}, t('emergency_access')), emergency));
 }
