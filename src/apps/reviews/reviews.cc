@@ -23,6 +23,7 @@ constexpr std::string_view kList = "reviews/list/";          // <org>/<seq 12>: 
 
 constexpr size_t kMaxAspects = 8;
 constexpr size_t kMaxCorrections = 10;
+constexpr uint64_t kMaxDays = 3650;  // reinvite_days, window_days
 
 void WriteJson(Overlay& state, const std::string& key, const nlohmann::json& j) { state.Put(key, j.dump()); }
 
@@ -159,12 +160,10 @@ Status ReviewsModule::Check(std::string_view action, const nlohmann::json& p) co
       if (!seen.insert(a["aspect"].get<std::string>()).second)
         return Status::Invalid("aspect '" + a["aspect"].get<std::string>() + "' is rated twice");
     }
-    if (action == "correct" && !p.contains("overall") && !p.contains("text_ref")) {
-      return Status::Invalid(p.contains("aspects") ? "a correction's ratings give 'overall' too"
-                                                   : "a correction carries new ratings (overall), a text or both");
-    }
     if (action == "correct" && p.contains("aspects") && !p.contains("overall"))
       return Status::Invalid("a correction's ratings give 'overall' too");
+    if (action == "correct" && !p.contains("overall") && !p.contains("text_ref"))
+      return Status::Invalid("a correction carries new ratings (overall), a text or both");
     return Status::Ok();
   }
   if (action == "reward") return reward_.Check(p);
@@ -207,8 +206,11 @@ Status ReviewsModule::InitGenesis(const nlohmann::json& genesis, Overlay& state)
   const std::string platform = meta["platform"];
   if (!platform.empty() && !state.Get("identity/org/" + platform))
     return Status::Invalid("genesis: reviews.platform '" + platform + "' is no organisation");
-  if (meta["reinvite_days"] == 0 || meta["window_days"] == 0)
-    return Status::Invalid("genesis: reviews.reinvite_days and window_days are at least 1");
+  for (const char* days : {"reinvite_days", "window_days"}) {
+    if (meta[days] == 0 || meta[days] > kMaxDays)
+      return Status::Invalid(std::string("genesis: reviews.") + days + " is 1 to " + std::to_string(kMaxDays));
+  }
+  if (meta["reward"] > token::kMaxSupply) return Status::Invalid("genesis: reviews.reward is at most the token's supply");
   WriteJson(state, std::string(kMeta), meta);
   return Status::Ok();
 }

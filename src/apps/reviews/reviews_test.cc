@@ -288,6 +288,8 @@ TEST(ReviewsGenesisTest, ParametersAreChecked) {
   EXPECT_FALSE(init({{"aspects", {"Bad Aspect"}}}).ok());
   EXPECT_FALSE(init({{"aspects", nlohmann::json::array()}}).ok());
   EXPECT_FALSE(init({{"reinvite_days", 0u}}).ok());
+  EXPECT_FALSE(init({{"window_days", 3651u}}).ok());
+  EXPECT_TRUE(init({{"window_days", 3650u}}).ok());
 }
 
 }  // namespace
