@@ -101,6 +101,25 @@ await runScenario(async (s, signIn) => {
   await anna.locator('section#tokens').screenshot({ path: `${s.out}/tokens.png` });
   check(await anna.locator('section#wearables .error').count() === 0, 'the wearables section loads (no device yet)');
 
+  // An early-warning rule, added and removed.
+  await loaded(anna, 'rules');
+  await anna.fill('form[name=add-rule] input[name=id]', 'tachy');
+  await anna.selectOption('form[name=add-rule] select[name=metric]', 'heart_rate');
+  await anna.fill('form[name=add-rule] input[name=value]', '100');
+  await anna.fill('form[name=add-rule] input[name=minutes]', '10');
+  await anna.click('form[name=add-rule] button[type=submit]');
+  await until('the rule is stored at the custodian', async () =>
+    (await sectionText(anna, 'rules')).includes('heart_rate > 100 · 10 min'));
+  await anna.click('section#rules button[data-rule=tachy]');
+  await until('and removed', async () => (await anna.locator('section#rules button[data-rule=tachy]').count()) === 0);
+
+  // A correction to the review: new rating and a note, the original kept.
+  await anna.click('section#visits summary');
+  await anna.selectOption(`form[name=correct-${s.visit}] select[name=overall]`, '3');
+  await anna.fill(`form[name=correct-${s.visit}] textarea[name=text]`, 'Nachtrag: Befund kam spät.');
+  await anna.click(`form[name=correct-${s.visit}] button[type=submit]`);
+  await until('the correction counts', async () => (await sectionText(anna, 'visits')).includes('3/5'));
+
   // A research consent, granted and withdrawn.
   await anna.fill('form[name=research-consent] input[name=study]', s.study);
   await anna.fill('form[name=research-consent] input[name=categories]', 'heart_rate');
@@ -115,12 +134,13 @@ await runScenario(async (s, signIn) => {
   // The provider's ratings, from chain state, with the verified visit and the text.
   await anna.goto(s.url + '#/reviews');
   await loaded(anna, 'providers');
-  check((await sectionText(anna, 'providers')).includes('4.00 / 5'), "the hospital's mean rating is 4.00");
+  check((await sectionText(anna, 'providers')).includes('3.00 / 5'), "the hospital's mean rating follows the correction (3.00)");
   await anna.click('section#providers a');
   await loaded(anna, 'ratings');
   let ratings = await sectionText(anna, 'ratings');
-  check(ratings.includes('Sehr freundlich, kurze Wartezeit.') && ratings.includes('bestätigter Besuch'),
-    `the review shows its text and its verified visit (${ratings})`);
+  check(ratings.includes('Sehr freundlich, kurze Wartezeit.') && ratings.includes('bestätigter Besuch') &&
+    ratings.includes('Korrektur') && ratings.includes('Nachtrag: Befund kam spät.'),
+    `the review shows its text, its verified visit and the correction under it (${ratings})`);
   await anna.screenshot({ path: `${s.out}/reviews.png`, fullPage: true });
 
   // A record stored from the provider's page, then erased by the patient.
@@ -147,7 +167,7 @@ await runScenario(async (s, signIn) => {
   await loaded(anna, 'ratings');
   ratings = await sectionText(anna, 'ratings');
   check(ratings.includes('Text auf Wunsch des Patienten gelöscht') && !ratings.includes('Sehr freundlich') &&
-    ratings.includes('4.00 / 5'), 'after the erasure the review keeps its rating, its text is gone');
+    !ratings.includes('Nachtrag') && ratings.includes('3.00 / 5'), 'after the erasure the review keeps its rating, its texts are gone');
 
   await anna.click('nav button:has-text("English")');
   check((await anna.innerText('h1')).startsWith('Reviews'), 'the language switches to English');

@@ -2,7 +2,7 @@
 // tokens, visits and reviews.
 import { formatTime, t } from '../i18n.js';
 import { errorBox, field, form, h, section, short, table } from '../ui.js';
-import { erasureSection, researchSection, twoStepButton, wearablesSection } from './patient_more.js';
+import { erasureSection, researchSection, rulesSection, twoStepButton, wearablesSection } from './patient_more.js';
 
 const PURPOSES = ['treatment', 'research', 'payment', 'public_health'];
 
@@ -108,24 +108,42 @@ export function patientPage(session) {
     const r = await api.get(`/v1/modules/reviews/patients/${me}/visits`);
     return r.visits.length ? r.visits.map((v) => h('div', { class: 'card' },
       h('p', {}, `${t('visit')} ${v.date} · ${v.provider} · `, h('span', { class: 'mono' }, v.visit)),
-      v.review ? h('p', {}, `${t('reviewed')}: ${v.review.current.overall}/5`) : reviewForm(api, v, reload))) : h('p', {}, t('none'));
+      v.review ? [h('p', {}, `${t('reviewed')}: ${v.review.current.overall}/5`), correctionForm(api, v, reload)]
+        : reviewForm(api, v, reload))) : h('p', {}, t('none'));
   }, 'visits');
 
   return h('div', { class: 'page' }, h('h1', {}, t('nav_patient')), records, requests, consents, access, wearablesSection(api, me),
+    rulesSection(api),
     researchSection(api, me), tokens, visits, erasureSection(api));
+}
+
+// A text handed to the review platform first: {text_ref, text_hash}, or {}.
+async function sealedText(api, words) {
+  if (!words) return {};
+  const sealed = await api.post('/v1/reviews/texts', { text: words });
+  return { text_ref: sealed.ref, text_hash: sealed.hash };
+}
+
+// A correction, appended to the review and shown with the original.
+function correctionForm(api, visit, reload) {
+  const overall = h('select', { name: 'overall' }, h('option', { value: '' }, '–'),
+    [5, 4, 3, 2, 1].map((n) => h('option', { value: n }, String(n))));
+  const text = h('textarea', { name: 'text', rows: 2, maxlength: 5000 });
+  return h('details', {}, h('summary', {}, t('add_correction')),
+    form([field(t('overall'), overall), field(t('text'), text)], t('add_correction'), async (d) => {
+      const payload = { review: visit.review.review, ...(await sealedText(api, String(d.get('text') ?? '').trim())) };
+      if (d.get('overall')) payload.overall = Number(d.get('overall'));
+      await api.submit('reviews', 'correct', payload);
+      reload();
+    }, 'correct-' + visit.visit));
 }
 
 function reviewForm(api, visit, reload) {
   const overall = h('select', { name: 'overall' }, [5, 4, 3, 2, 1].map((n) => h('option', { value: n }, String(n))));
   const text = h('textarea', { name: 'text', rows: 3, maxlength: 5000 });
   return form([field(t('overall'), overall), field(t('text'), text)], t('write_review'), async (d) => {
-    const payload = { visit: visit.visit, overall: Number(d.get('overall')) };
-    const words = String(d.get('text') ?? '').trim();
-    if (words) {
-      const sealed = await api.post('/v1/reviews/texts', { text: words });
-      payload.text_ref = sealed.ref;
-      payload.text_hash = sealed.hash;
-    }
+    const payload = { visit: visit.visit, overall: Number(d.get('overall')),
+      ...(await sealedText(api, String(d.get('text') ?? '').trim())) };
     await api.submit('reviews', 'review', payload);
     reload();
   }, 'review-' + visit.visit);

@@ -55,6 +55,42 @@ export function wearablesSection(api, me) {
   }, 'wearables');
 }
 
+const METRICS = ['heart_rate', 'spo2', 'steps', 'skin_temperature', 'sleep'];
+
+// The patient's early-warning rules at the custodian: fixed-bound rules added
+// and removed here (the CLI also sets baseline rules), and the providers the
+// alerts also go to.
+export function rulesSection(api) {
+  return section(t('rules'), async (reload) => {
+    const current = await api.get('/v1/wearables/rules');
+    const save = (rules, notify) => api.request('PUT', '/v1/wearables/rules', JSON.stringify({ rules, notify }));
+    const describe = (r) => `${r.metric} ${r.above !== undefined ? '> ' + r.above : r.below !== undefined ? '< ' + r.below
+      : r.baseline + ' baseline'}${r.for_s ? ` · ${r.for_s / 60} min` : ''}`;
+    const rows = current.rules.map((r) => [r.id, describe(r), h('button', { type: 'button', 'data-rule': r.id, onclick: async (ev) => {
+      ev.target.disabled = true;
+      await save(current.rules.filter((x) => x.id !== r.id), current.notify).then(reload, (e) => ev.target.replaceWith(errorBox(e)));
+    } }, t('remove'))]);
+    const add = form([field(t('rule_id'), h('input', { name: 'id', required: true, pattern: '[a-z0-9._\\-]{1,32}' })),
+      field(t('metric'), h('select', { name: 'metric' }, METRICS.map((m) => h('option', { value: m }, m)))),
+      field(t('bound'), h('select', { name: 'side' }, h('option', { value: 'above' }, t('above')), h('option', { value: 'below' }, t('below')))),
+      field(t('value'), h('input', { name: 'value', type: 'number', step: 'any', required: true })),
+      field(t('for_minutes'), h('input', { name: 'minutes', type: 'number', min: 0, value: 0, required: true }))],
+    t('add_rule'), async (d) => {
+      const rule = { id: String(d.get('id')), metric: String(d.get('metric')), [String(d.get('side'))]: Number(d.get('value')) };
+      const minutes = Number(d.get('minutes'));
+      if (minutes > 0) rule.for_s = minutes * 60;
+      await save([...current.rules, rule], current.notify);
+      reload();
+    }, 'add-rule');
+    const notify = form([field(t('notify'), h('input', { name: 'notify', value: current.notify.join(', ') }))], t('save'),
+      async (d) => {
+        await save(current.rules, String(d.get('notify')).split(',').map((x) => x.trim()).filter(Boolean));
+        reload();
+      }, 'notify');
+    return [table([t('rule_id'), t('rule'), ''], rows), add, notify];
+  }, 'rules');
+}
+
 export function researchSection(api, me) {
   return section(t('research_consents'), async (reload) => {
     const r = await api.get(`/v1/modules/research/patients/${me}/consents`);
