@@ -1,5 +1,6 @@
-// The patient's page: records, consents (grant, revoke), who accessed what,
-// tokens, visits and reviews.
+// The patient's page: records (erasable), providers' access requests,
+// consents (grant, revoke), who accessed what, wearables and their rules,
+// research consents, tokens, visits and reviews, erasure requests.
 import { formatTime, t } from '../i18n.js';
 import { errorBox, field, form, h, section, short, table } from '../ui.js';
 import { erasureSection, researchSection, rulesSection, twoStepButton, wearablesSection } from './patient_more.js';
@@ -39,8 +40,7 @@ export function patientPage(session) {
         formatTime(c.until), h('span', { class: 'status-' + status }, t('consent_' + status) ?? status),
         status === 'active' ? h('button', { type: 'button', 'data-consent': c.id, onclick: async (ev) => {
           ev.target.disabled = true;
-          await api.submit('records', 'revoke', { consent: c.id }).catch((e) => alert(e.message));
-          reload();
+          await api.submit('records', 'revoke', { consent: c.id }).then(reload, (e) => ev.target.replaceWith(errorBox(e)));
         } }, t('revoke')) : ''];
     });
     const grantee = h('input', { name: 'grantee', required: true, autocomplete: 'off' });
