@@ -152,6 +152,12 @@ await runScenario(async (s, signIn) => {
   await anna.goto(s.url + '#/patient');
   await loaded(anna, 'records');
   check((await sectionText(anna, 'records')).includes(short(published)), 'the record stored from the provider page is listed');
+  await anna.selectOption('section#records select[name=category]', 'lab');
+  let listed = await anna.locator('#record-list').innerText();
+  check(listed.includes(short(published)) && !listed.includes(short(s.record)), 'filtering by category shows the lab record only');
+  await anna.selectOption('section#records select[name=category]', '');
+  listed = await anna.locator('#record-list').innerText();
+  check(listed.indexOf(short(published)) < listed.indexOf(short(s.record)), 'records are listed newest first');
   await anna.click(`button[data-erase="${published}"]`);
   await anna.click(`button[data-erase="${published}"]`);
   await until('the patient erases it (two clicks)', async () => {

@@ -20,15 +20,30 @@ export function patientPage(session) {
   const api = session.api;
   const me = session.key.publicHex;
 
+  // Newest first, filtered by category and custodian.
   const records = section(t('records'), async (reload) => {
-    const r = await api.get(`/v1/patients/${me}/records`);
-    return table([t('record'), t('type'), t('category'), t('custodian'), t('date'), ''],
-      r.records.map((x) => [h('span', { class: 'mono' }, short(x.id)), x.resource_type, x.category,
-        x.custodian, formatTime(x.published_at ?? x.at ?? 0),
-        x.status === 'erased' ? t('erased') : twoStepButton(t('erase_record'), t('really_erase'), async () => {
-          await api.post(`/v1/records/${x.id}/erasure?wait=commit`, {});
-          reload();
-        }, { 'data-erase': x.id })]));
+    const all = (await api.get(`/v1/patients/${me}/records`)).records
+      .sort((a, b) => (b.published_at ?? 0) - (a.published_at ?? 0));
+    const choose = (name, values) => h('select', { name }, h('option', { value: '' }, t('all')),
+      [...new Set(values)].sort().map((v) => h('option', { value: v }, v)));
+    const category = choose('category', all.map((x) => x.category));
+    const custodian = choose('custodian', all.map((x) => x.custodian));
+    const list = h('div', { id: 'record-list' });
+    const show = () => {
+      const rows = all.filter((x) => (!category.value || x.category === category.value) &&
+        (!custodian.value || x.custodian === custodian.value));
+      list.replaceChildren(table([t('record'), t('type'), t('category'), t('custodian'), t('date'), ''],
+        rows.map((x) => [h('span', { class: 'mono' }, short(x.id)), x.resource_type, x.category,
+          x.custodian, formatTime(x.published_at ?? 0),
+          x.status === 'erased' ? t('erased') : twoStepButton(t('erase_record'), t('really_erase'), async () => {
+            await api.post(`/v1/records/${x.id}/erasure?wait=commit`, {});
+            reload();
+          }, { 'data-erase': x.id })])));
+    };
+    category.addEventListener('change', show);
+    custodian.addEventListener('change', show);
+    show();
+    return [h('div', { class: 'filters' }, field(t('category'), category), field(t('custodian'), custodian)), list];
   }, 'records');
 
   const consents = section(t('consents'), async (reload) => {
