@@ -1,6 +1,6 @@
 // Shared by the browser tests: Debian's chromium through playwright-core,
 // sign-in with a key file, checks that print what they saw.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 export const TIMEOUT = 30000;
@@ -62,6 +62,7 @@ export const sectionText = (page, id) => page.locator(`section#${id}`).innerText
 export async function runScenario(body) {
   const s = JSON.parse(readFileSync(process.argv[2], 'utf8'));
   mkdirSync(s.out, { recursive: true });
+  for (const f of readdirSync(s.out)) if (f.startsWith('failed-')) rmSync(`${s.out}/${f}`);  // an earlier run's
   const browser = await launch();
   const errors = [];
   const opened = [];
