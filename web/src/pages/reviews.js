@@ -32,6 +32,10 @@ export function reviewsPage(session, rest) {
         rv.corrections.map((c, i) => h('div', { class: 'correction' }, h('p', {}, `${t('correction')} ${formatTime(c.at)}`
           + (c.ratings ? ` · ${stars(c.ratings.overall)}` : '')), words(texts?.corrections?.[i])))));
     }
-    return [h('p', { class: 'big' }, `${r.overall.mean.toFixed(2)} / 5 · ${r.reviews} ${t('reviews_count')}`), dist, cards];
+    const aspects = Object.entries(r.aspects).filter(([, a]) => a.count > 0);
+    return [h('p', { class: 'big' }, `${r.overall.mean.toFixed(2)} / 5 · ${r.reviews} ${t(r.reviews === 1 ? 'review_one' : 'reviews_count')}`),
+      dist, aspects.length ? h('ul', { class: 'aspects' }, aspects.map(([name, a]) =>
+        h('li', {}, `${t('aspect_' + name) !== 'aspect_' + name ? t('aspect_' + name) : name}: ${a.mean.toFixed(2)} (${a.count})`))) : null,
+      cards];
   }, 'ratings'));
 }
