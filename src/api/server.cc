@@ -9,11 +9,8 @@
 #include <filesystem>
 
 #include "api/http_util.h"
-#include "apps/records/records.h"
-#include "apps/reviews/reviews.h"
 #include "apps/supply/gs1.h"
 #include "apps/supply/supply.h"
-#include "apps/wearables/wearables.h"
 #include "codec/canonical_json.h"
 #include "codec/varint.h"
 #include "ledger/proof.h"
@@ -574,90 +571,9 @@ void Server::ModuleQuery(const httplib::Request& req, httplib::Response& res, co
   if (!m) return ReplyError(res, Status::NotFound("no module '" + req.matches[1].str() + "'"));
   QueryParams params;
   for (const auto& [k, v] : req.params) params[k] = v;
-  // The policy decides by the query's meaning.
   const std::string path = req.matches[2].str();
-  Status allowed;
-  if (m->name() == "identity" && (path == "orgs" || path.starts_with("orgs/"))) {
-    allowed = Authorize(caller, Operation::kReadOrgs);
-  } else if (m->name() == "identity" && path.starts_with("actors/")) {
-    auto k = PublicKey::FromHex(path.substr(7));
-    if (!k) return ReplyError(res, Status::Invalid("actor key must be 64 hex digits"));
-    allowed = Authorize(caller, Operation::kReadActor, {k, ResolvePrincipal(chain_->store(), *k), ""});
-  } else if (m->name() == "identity" && path == "actors") {
-    allowed = Authorize(caller, Operation::kListActors, {std::nullopt, {}, params.count("org") ? params["org"] : ""});
-  } else if (m->name() == "supply" && path == "alarms") {
-    allowed = Authorize(caller, Operation::kReadAlarms, {std::nullopt, {}, params.count("org") ? params["org"] : ""});
-  } else if (m->name() == "supply" && (path == "check" || path.starts_with("packs/") || path.starts_with("cases/") ||
-                                       path.starts_with("transfers/"))) {
-    allowed = Authorize(caller, Operation::kReadPacks);
-    // Verdicts depend on the day: the node's clock, unless the caller asks
-    // about another time.
-    if (!params.count("at")) params["at"] = std::to_string(Clock::System()->NowMs());
-  } else if (m->name() == "wearables" && (path.starts_with("devices/") || path.starts_with("patients/"))) {
-    // A device is its patient's: the subject is the patient.
-    auto k = PublicKey::FromHex(path.substr(path.find('/') + 1, 64));
-    if (!k) return ReplyError(res, Status::Invalid("a key is 64 hex digits"));
-    PublicKey subject = *k;
-    if (path.starts_with("devices/")) {
-      auto d = wearables::ReadDevice(chain_->store(), *k);
-      if (d) subject = *PublicKey::FromHex((*d)["patient"].get<std::string>());
-    }
-    Resource r{subject, {}, ""};
-    if (wearables_ && wearables_->MayReadAlerts(caller.key, subject)) r.readers = {caller.key.hex()};
-    allowed = Authorize(caller, Operation::kReadWearableData, r);
-    if (!allowed.ok() && Authorize(caller, Operation::kReadChain).ok()) allowed = Status::Ok();
-  } else if (m->name() == "coldchain" && path.starts_with("shipments/")) {
-    nlohmann::json ship;
-    allowed = MayReadShipment(caller, path.substr(10, 16), &ship);
-    if (allowed.code() == Code::kNotFound) return ReplyError(res, allowed);
-  } else if (m->name() == "research" && path.starts_with("patients/")) {
-    auto k = PublicKey::FromHex(path.substr(9, 64));
-    if (!k) return ReplyError(res, Status::Invalid("a key is 64 hex digits"));
-    allowed = Authorize(caller, Operation::kReadPatientData, {*k, {}, ""});
-  } else if (m->name() == "research" && path.starts_with("studies/") && path.ends_with("/consents")) {
-    allowed = MayUseStudy(caller, path.substr(8, path.size() - 8 - 9));
-    if (allowed.code() == Code::kNotFound) return ReplyError(res, allowed);
-    if (!allowed.ok() && Authorize(caller, Operation::kReadPatientData).ok()) allowed = Status::Ok();
-  } else if (m->name() == "research") {
-    allowed = Authorize(caller, Operation::kReadResearch);
-  } else if (m->name() == "records" && path.starts_with("requests/")) {
-    auto q = ReadJsonObject(chain_->store(), records::RequestKey(path.substr(9)));
-    if (!q) return ReplyError(res, Status::NotFound("no access request " + path.substr(9)));
-    Resource r;
-    r.subject = PublicKey::FromHex((*q)["patient"].get<std::string>());
-    r.readers = {(*q)["provider"].get<std::string>()};
-    allowed = Authorize(caller, Operation::kReadAccessRequest, r);
-  } else if (m->name() == "reviews" && path.starts_with("visits/")) {
-    auto v = reviews::ReadVisit(chain_->store(), path.substr(7));
-    if (!v) return ReplyError(res, Status::NotFound("no visit " + path.substr(7)));
-    Resource r;
-    r.subject = PublicKey::FromHex((*v)["patient"].get<std::string>());
-    r.org = (*v)["provider"];
-    allowed = Authorize(caller, Operation::kReadVisit, r);
-  } else if (m->name() == "reviews" && path.starts_with("patients/")) {
-    auto k = PublicKey::FromHex(path.substr(9, 64));
-    if (!k) return ReplyError(res, Status::Invalid("a key is 64 hex digits"));
-    allowed = Authorize(caller, Operation::kReadPatientData, {*k, {}, ""});
-  } else if (m->name() == "reviews") {
-    allowed = Authorize(caller, Operation::kReadReviews);
-  } else if (m->name() == "token") {
-    // accounts/<key or org:<id>>[/history], or meta.
-    Resource r;
-    if (path.starts_with("accounts/")) {
-      std::string account = path.substr(9, path.find('/', 9) == std::string::npos ? std::string::npos
-                                                                                   : path.find('/', 9) - 9);
-      if (account.starts_with("org:")) {
-        r.org = account.substr(4);
-      } else if (auto k = PublicKey::FromHex(account)) {
-        r.subject = *k;
-      } else {
-        return ReplyError(res, Status::Invalid("an account is a key (64 hex digits) or org:<organisation>"));
-      }
-    }
-    allowed = Authorize(caller, Operation::kReadToken, r);
-  } else {
-    allowed = Authorize(caller, Operation::kReadChain);
-  }
+  Status allowed = AuthorizeQuery(m->name(), path, &params, caller);
+  if (!allowed.ok() && allowed.code() != Code::kPermissionDenied) return ReplyError(res, allowed);
   if (!Refuse(res, allowed, "policy")) return;
   auto r = m->Query(req.matches[2].str(), params, chain_->store());
   if (!r.ok()) return ReplyError(res, r.status());

@@ -98,6 +98,11 @@ class Server : public offchain::NodeSubmitter {
   void GetProof(const httplib::Request& req, httplib::Response& res, const Principal& caller);
   void GetState(const httplib::Request& req, httplib::Response& res);
   void ModuleQuery(const httplib::Request& req, httplib::Response& res, const Principal& caller);
+  // The policy's decision on a module query (api/query_policy.cc): OK,
+  // kPermissionDenied, or kInvalidArgument / kNotFound about the path. May
+  // set `params` the module needs from the node (supply verdicts' time).
+  Status AuthorizeQuery(std::string_view module, const std::string& path, QueryParams* params,
+                        const Principal& caller) const;
   void PackCheck(const httplib::Request& req, httplib::Response& res);
   nlohmann::json TxStatus(const TxId& id, bool with_tx) const;
   nlohmann::json Info() const;
