@@ -46,8 +46,8 @@
 
 #include "ledger/chain.h"
 #include "ledger/checkpoint.h"
-#include "ledger/mempool.h"
 #include "ordering/etcd_client.h"
+#include "ordering/mempool.h"
 #include "ordering/orderer.h"
 
 namespace cc {

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "ledger/chain.h"
-#include "ledger/mempool.h"
+#include "ordering/mempool.h"
 #include "ordering/orderer.h"
 
 namespace cc {

@@ -1,4 +1,4 @@
-#include "ledger/mempool.h"
+#include "ordering/mempool.h"
 
 #include <algorithm>
 
