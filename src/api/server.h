@@ -16,7 +16,6 @@
 
 #include "api/http_signature.h"
 #include "api/limits.h"
-#include "api/metrics.h"
 #include "api/policy.h"
 #include "ledger/chain.h"
 #include "offchain/gatekeeper.h"
@@ -24,6 +23,7 @@
 #include "offchain/review_texts.h"
 #include "offchain/wearables.h"
 #include "ordering/orderer.h"
+#include "util/metrics.h"
 
 namespace cc::api {
 

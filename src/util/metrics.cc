@@ -1,4 +1,4 @@
-#include "api/metrics.h"
+#include "util/metrics.h"
 
 #include <sstream>
 
