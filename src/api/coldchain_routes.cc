@@ -136,7 +136,7 @@ void Server::PostReadings(const httplib::Request& req, httplib::Response& res, c
   Status stored = documents_->PutDocument(BatchKey(id, b.actor.hex(), payload["seq"], actual->root.hex()),
                                           ReadingsJson(*readings).dump());
   if (!stored.ok()) return ReplyError(res, stored);
-  if (Status s = Admit(*tx); !s.ok()) return ReplyError(res, s);
+  if (Status s = admission_->Admit(*tx); !s.ok()) return ReplyError(res, s);
   metrics_->Counter("carechain_coldchain_readings_total", "") += readings->size();
   const TxId tid = (*tx)->id();
   if (WantsCommitWait(req)) WaitCommitted(tid);

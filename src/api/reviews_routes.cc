@@ -48,7 +48,7 @@ void Server::EraseReviewTexts(const httplib::Request& req, httplib::Response& re
   if (!review_texts_->ErasureDue(caller.key)) {
     return ReplyJson(res, {{"documents", *n}, {"status", "nothing on chain to confirm"}});
   }
-  auto tx = SubmitAsNode(reviews::kModule, "text_erased", {{"patient", caller.key.hex()}});
+  auto tx = admission_->SubmitAsNode(reviews::kModule, "text_erased", {{"patient", caller.key.hex()}});
   if (!tx.ok()) return ReplyError(res, tx.status());
   if (WantsCommitWait(req)) WaitCommitted(*tx);
   nlohmann::json out = TxStatus(*tx, /*with_tx=*/false);

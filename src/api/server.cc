@@ -11,7 +11,6 @@
 #include "api/http_util.h"
 #include "apps/supply/gs1.h"
 #include "apps/supply/supply.h"
-#include "codec/canonical_json.h"
 #include "codec/varint.h"
 #include "ledger/proof.h"
 
@@ -24,9 +23,11 @@ constexpr const char* kHex64 = "([0-9a-fA-F]{64})";
 
 }  // namespace
 
-Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options, OffchainServices offchain)
+Server::Server(Chain* chain, Orderer* orderer, admission::Admission* admission, Metrics* metrics, ApiOptions options,
+               OffchainServices offchain)
     : chain_(chain),
       orderer_(orderer),
+      admission_(admission),
       metrics_(metrics),
       options_(std::move(options)),
       gatekeeper_(offchain.gatekeeper),
@@ -74,7 +75,6 @@ Status Server::Start() {
   CC_RETURN_IF_ERROR(MountPortal());
   // Series that exist from the start (a scraper sees zeros, not gaps).
   metrics_->Counter("carechain_http_requests_total", "status=\"200\"");
-  metrics_->Counter("carechain_tx_admitted_total");
   metrics_->Counter("carechain_blocks_committed_total");
   // Debian's cpp-httplib is a compiled library that listens with a backlog
   // of 5 whatever CPPHTTPLIB_LISTEN_BACKLOG says here: with more clients
@@ -338,55 +338,7 @@ nlohmann::json Server::Info() const {
   return j;
 }
 
-Status Server::Admit(const TxPtr& tx) {
-  Status s = chain_->executor().CheckTx(*tx);
-  // The cheap refusals before the signature check (a node forwarding what
-  // the proposer has, or a client retrying what committed).
-  if (s.ok() && orderer_->IsPending(tx->id())) s = Status::Exists("transaction " + tx->id().hex() + " is already pending");
-  if (s.ok() && Executor::LastNonce(chain_->store(), tx->body().actor) >= tx->body().nonce) {
-    s = Status::Precondition("nonce " + std::to_string(tx->body().nonce) + " was already used");
-  }
-  if (s.ok() && !tx->VerifySignature()) s = Status::Invalid("bad signature");
-  if (s.ok()) {
-    const ActorAuthority* auth = chain_->executor().modules().authority();
-    if (auth && !auth->IsActive(chain_->store(), tx->body().actor)) {
-      s = Status::Denied("actor " + tx->body().actor.hex() + " is not registered or is revoked");
-    }
-  }
-  if (s.ok()) {
-    uint64_t now = Clock::System()->MonotonicUs();
-    bool inserted;
-    {
-      std::lock_guard<std::mutex> lock(admitted_mu_);
-      // Bounded: entries of dropped transactions are never erased otherwise.
-      if (admitted_us_.size() > 2'000'000) admitted_us_.clear();
-      inserted = admitted_us_.emplace(tx->id(), now).second;
-    }
-    s = orderer_->Submit(tx);
-    if (!s.ok() && inserted) {
-      std::lock_guard<std::mutex> lock(admitted_mu_);
-      admitted_us_.erase(tx->id());
-    }
-  }
-  if (s.ok()) {
-    metrics_->Counter("carechain_tx_admitted_total")++;
-  } else {
-    metrics_->Counter("carechain_tx_refused_total", "reason=\"" + std::string(CodeName(s.code())) + "\"")++;
-  }
-  return s;
-}
-
 void Server::OnCommit(const BlockPtr& block) {
-  uint64_t now = Clock::System()->MonotonicUs();
-  {
-    std::lock_guard<std::mutex> lock(admitted_mu_);
-    for (const auto& tx : block->txs()) {
-      auto it = admitted_us_.find(tx->id());
-      if (it == admitted_us_.end()) continue;
-      metrics_->commit_latency().Observe(static_cast<double>(now - it->second) / 1e6);
-      admitted_us_.erase(it);
-    }
-  }
   metrics_->Counter("carechain_blocks_committed_total")++;
   metrics_->Counter("carechain_tx_committed_total") += block->txs().size();
 }
@@ -405,7 +357,7 @@ void Server::Submit(const httplib::Request& req, httplib::Response& res) {
                       "send application/json or application/octet-stream");
   }
   if (!tx.ok()) return ReplyError(res, tx.status());
-  Status s = Admit(*tx);
+  Status s = admission_->Admit(*tx);
   if (!s.ok()) return ReplyError(res, s);
   const TxId id = (*tx)->id();
   if (WantsCommitWait(req)) WaitCommitted(id);
@@ -424,21 +376,6 @@ bool Server::WaitCommitted(const TxId& id) {
   return chain_->store().FindTx(id).has_value();
 }
 
-Result<TxId> Server::SubmitAsNode(std::string_view module, std::string_view action,
-                                  const nlohmann::json& payload) {
-  CC_ASSIGN_OR_RETURN(std::string canonical, codec::ToCanonicalJson(payload));
-  std::lock_guard<std::mutex> lock(node_submit_mu_);
-  TxBody b;
-  b.chain_id = chain_->executor().genesis().chain_id;
-  b.nonce = orderer_->NextNonce(chain_->node_key());
-  b.module = std::string(module);
-  b.action = std::string(action);
-  b.payload = std::move(canonical);
-  TxPtr tx = chain_->SignAsNode(std::move(b));
-  CC_RETURN_IF_ERROR(Admit(tx));
-  return tx->id();
-}
-
 // Body: a sequence of (varint length, encoded transaction). Each is admitted
 // on its own; the reply lists every id with "pending" or its error.
 void Server::SubmitBatch(const httplib::Request& req, httplib::Response& res) {
@@ -453,7 +390,7 @@ void Server::SubmitBatch(const httplib::Request& req, httplib::Response& res) {
       break;  // framing is lost
     }
     auto tx = Transaction::Decode(raw);
-    if (tx.ok()) s = Admit(*tx); else s = tx.status();
+    if (tx.ok()) s = admission_->Admit(*tx); else s = tx.status();
     if (s.ok()) {
       accepted++;
       results.push_back({{"id", (*tx)->id().hex()}, {"status", "pending"}});

@@ -1,19 +1,18 @@
 // The node's HTTP/JSON API (docs/api.md).
 //
 // Thread safety: handlers run on the server's thread pool; everything they
-// touch is thread-safe. Signature checks run on those threads, so admission
-// uses every core.
+// touch is thread-safe. Transactions are admitted through
+// admission::Admission on those threads, so signature checks use every core.
 #pragma once
 
 #include <httplib.h>
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 
+#include "admission/admission.h"
 #include "api/http_signature.h"
 #include "api/limits.h"
 #include "api/policy.h"
@@ -57,20 +56,19 @@ struct OffchainServices {
   offchain::ReviewTexts* review_texts = nullptr;     // the review platform's texts (api/reviews_routes.cc)
 };
 
-class Server : public offchain::NodeSubmitter {
+class Server {
  public:
-  Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options, OffchainServices offchain = {});
-  ~Server() override;
+  // Transactions (clients', module routes', the node's own) are admitted
+  // through `admission`, which must outlive the server.
+  Server(Chain* chain, Orderer* orderer, admission::Admission* admission, Metrics* metrics, ApiOptions options,
+         OffchainServices offchain = {});
+  ~Server();
 
   // Binds and starts serving on a background thread.
   Status Start();
   void Stop();
   int port() const { return port_; }
   bool tls() const { return !options_.tls_cert_file.empty(); }
-
-  // Signs with the node key under its next nonce and admits the transaction.
-  Result<TxId> SubmitAsNode(std::string_view module, std::string_view action,
-                            const nlohmann::json& payload) override;
 
  private:
   void Routes();
@@ -90,7 +88,6 @@ class Server : public offchain::NodeSubmitter {
   }
   // Writes a refusal (401/403/429), counts it and returns false when `s` is not OK.
   bool Refuse(httplib::Response& res, const Status& s, std::string_view reason);
-  Status Admit(const TxPtr& tx);
   void Submit(const httplib::Request& req, httplib::Response& res);
   void SubmitBatch(const httplib::Request& req, httplib::Response& res);
   void GetTx(const httplib::Request& req, httplib::Response& res, const Principal& caller);
@@ -155,6 +152,7 @@ class Server : public offchain::NodeSubmitter {
 
   Chain* chain_;
   Orderer* orderer_;
+  admission::Admission* admission_;
   Metrics* metrics_;
   const ApiOptions options_;
   offchain::Gatekeeper* gatekeeper_;
@@ -163,7 +161,6 @@ class Server : public offchain::NodeSubmitter {
   offchain::ReviewTexts* review_texts_;
   std::unique_ptr<offchain::ResearchDesk> research_;  // with wearables_
   std::atomic<int> streams_{0};  // open alert streams
-  std::mutex node_submit_mu_;  // orders the node's own nonces
   std::unique_ptr<httplib::Server> http_;  // an SSLServer when TLS is configured
   std::thread thread_;
   int port_ = 0;
@@ -173,9 +170,6 @@ class Server : public offchain::NodeSubmitter {
   RateLimiter per_actor_;
   RateLimiter per_address_;
   RateLimiter pack_checks_;
-
-  std::mutex admitted_mu_;
-  std::unordered_map<TxId, uint64_t, DigestHash> admitted_us_;  // GUARDED_BY(admitted_mu_)
 };
 
 }  // namespace cc::api

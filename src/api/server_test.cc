@@ -30,7 +30,8 @@ class ServerTest : public ::testing::Test {
     o.threads = 4;
     o.max_body_bytes = 256 * 1024;
     o.max_wait_ms = 20000;
-    server_ = std::make_unique<Server>(f_.chain.get(), solo_.get(), &metrics_, o);
+    admission_ = std::make_unique<admission::Admission>(f_.chain.get(), solo_.get(), &metrics_);
+    server_ = std::make_unique<Server>(f_.chain.get(), solo_.get(), admission_.get(), &metrics_, o);
     ASSERT_TRUE(solo_->Start().ok());
     Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -41,7 +42,7 @@ class ServerTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    // The orderer first: its commits call the server's listener.
+    // The orderer first: its commits call the server's and the admission's listeners.
     solo_->Stop();
     server_->Stop();
   }
@@ -93,6 +94,7 @@ class ServerTest : public ::testing::Test {
   testing::ChainFixture f_;
   Metrics metrics_;
   std::unique_ptr<SoloOrderer> solo_;
+  std::unique_ptr<admission::Admission> admission_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<testing::SignedClient> client_;
   int next_key_ = 100;
@@ -104,11 +106,12 @@ TEST(ServerLifecycle, StopRightAfterStartReturns) {
   testing::ChainFixture f;
   SoloOrderer solo(f.chain.get(), SoloOptions{});
   Metrics metrics;
+  admission::Admission admission(f.chain.get(), &solo, &metrics);
   for (int i = 0; i < 50; ++i) {
     ApiOptions o;
     o.port = 0;
     o.threads = 1;
-    Server server(f.chain.get(), &solo, &metrics, o);
+    Server server(f.chain.get(), &solo, &admission, &metrics, o);
     ASSERT_TRUE(server.Start().ok());
     server.Stop();
   }

@@ -53,7 +53,7 @@ void Server::PostWearableBatch(const httplib::Request& req, httplib::Response& r
   auto body = nlohmann::json::parse(req.body, nullptr, false);
   auto batch = wearables_->Ingest(caller.key, body);
   if (!batch.ok()) return ReplyError(res, batch.status());
-  auto tx = SubmitAsNode(wearables::kModule, "anchor", batch->anchor);
+  auto tx = admission_->SubmitAsNode(wearables::kModule, "anchor", batch->anchor);
   if (!tx.ok()) return ReplyError(res, tx.status());
   metrics_->Counter("carechain_wearable_readings_total", "") += batch->readings;
   if (WantsCommitWait(req)) WaitCommitted(*tx);
@@ -74,7 +74,7 @@ void Server::EraseWearableData(const httplib::Request& req, httplib::Response& r
   auto n = wearables_->Erase(caller.key);
   if (!n.ok()) return ReplyError(res, n.status());
   spdlog::info("wearables: erased {} documents at a patient's request", *n);
-  auto tx = SubmitAsNode(wearables::kModule, "erase", {{"patient", caller.key.hex()}});
+  auto tx = admission_->SubmitAsNode(wearables::kModule, "erase", {{"patient", caller.key.hex()}});
   if (!tx.ok()) return ReplyError(res, tx.status());
   if (WantsCommitWait(req)) WaitCommitted(*tx);
   nlohmann::json out = TxStatus(*tx, /*with_tx=*/false);

@@ -103,7 +103,8 @@ Status Node::Start(bool resync) {
   } else {
     orderer_ = std::make_unique<SoloOrderer>(chain_.get(), config_.solo);
   }
-  api_ = std::make_unique<api::Server>(chain_.get(), orderer_.get(), metrics_.get(), config_.api,
+  admission_ = std::make_unique<admission::Admission>(chain_.get(), orderer_.get(), metrics_.get());
+  api_ = std::make_unique<api::Server>(chain_.get(), orderer_.get(), admission_.get(), metrics_.get(), config_.api,
                                        api::OffchainServices{gatekeeper_.get(), records_.get(), wearables_.get(),
                                                              review_texts_.get()});
   CC_RETURN_IF_ERROR(api_->Start());
@@ -111,7 +112,7 @@ Status Node::Start(bool resync) {
     etcd->set_advertise_url(api_scheme() + "://" + config_.api.host + ":" + std::to_string(api_->port()));
   }
   CC_RETURN_IF_ERROR(orderer_->Start());
-  if (gatekeeper_) gatekeeper_->Start(api_.get());
+  if (gatekeeper_) gatekeeper_->Start(admission_.get());
   spdlog::info("node up: chain '{}' at height {}, API on {}://{}:{}", genesis_.chain_id,
                chain_->head().height, api_scheme(), config_.api.host, api_->port());
   return Status::Ok();
@@ -190,6 +191,7 @@ void Node::Stop() {
   if (gatekeeper_) gatekeeper_->Stop();
   if (orderer_) orderer_->Stop();
   api_.reset();
+  admission_.reset();  // after the orderer's last commit (its listener), before the orderer
   orderer_.reset();
 }
 

@@ -1,8 +1,10 @@
-// A running node: store, modules, chain, orderer and API wired together.
+// A running node: store, modules, chain, orderer, admission and API wired
+// together.
 #pragma once
 
 #include <memory>
 
+#include "admission/admission.h"
 #include "api/server.h"
 #include "apps/records/consent_index.h"
 #include "ledger/chain.h"
@@ -39,6 +41,7 @@ class Node {
   std::unique_ptr<Chain> chain_;
   std::unique_ptr<PeerClient> forwarder_, fetcher_;
   std::unique_ptr<Orderer> orderer_;
+  std::unique_ptr<admission::Admission> admission_;  // between the orderer and the API and gatekeeper
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<offchain::RecordStore> records_;
   std::unique_ptr<records::ConsentIndex> consents_;

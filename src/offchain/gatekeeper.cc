@@ -47,8 +47,8 @@ Gatekeeper::Gatekeeper(RecordStore* store, const StateReader* state, AeadKey mas
 
 Gatekeeper::~Gatekeeper() { Stop(); }
 
-void Gatekeeper::Start(NodeSubmitter* submitter) {
-  submitter_ = submitter;
+void Gatekeeper::Start(admission::Admission* admission) {
+  admission_ = admission;
   flusher_ = std::thread([this] { FlushLoop(); });
 }
 
@@ -65,7 +65,7 @@ Result<Published> Gatekeeper::Store(const NewRecord& r) {
   auto patient = identity::LookupActor(*state_, r.patient);
   if (!patient || !patient->active || patient->role != "patient")
     return Status::NotFound("the patient is not a registered, active patient");
-  if (!submitter_) return Status::Unavailable("the gatekeeper is not started");
+  if (!admission_) return Status::Unavailable("the gatekeeper is not started");
   StoredRecord row;
   row.id = RandomHex(16);
   row.media_type = r.media_type;
@@ -80,7 +80,7 @@ Result<Published> Gatekeeper::Store(const NewRecord& r) {
                             {"resource_type", r.resource_type},
                             {"category", r.category},
                             {"content_hash", hash.hex()}};
-  CC_ASSIGN_OR_RETURN(TxId tx, submitter_->SubmitAsNode(records::kModule, "publish", pointer));
+  CC_ASSIGN_OR_RETURN(TxId tx, admission_->SubmitAsNode(records::kModule, "publish", pointer));
   Status s = store_->Put(row);
   if (!s.ok()) {
     spdlog::error("record {} published in tx {} but not stored: {}", row.id, tx.hex(), s.ToString());
@@ -195,7 +195,7 @@ Result<TxId> Gatekeeper::Erase(const PublicKey& requester, std::string_view rid)
 }
 
 Result<size_t> Gatekeeper::Flush() {
-  if (!submitter_) return Status::Unavailable("the gatekeeper is not started");
+  if (!admission_) return Status::Unavailable("the gatekeeper is not started");
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
   CC_ASSIGN_OR_RETURN(auto entries, store_->ListOutbox(10 * options_.max_entries_per_tx));
   const uint64_t now = clock_->NowMs();
@@ -218,7 +218,7 @@ Result<size_t> Gatekeeper::Flush() {
   }
   size_t sent = 0;
   auto submit = [&](std::string_view action, const nlohmann::json& payload, std::vector<std::string> ids) -> Status {
-    auto tx = submitter_->SubmitAsNode(records::kModule, action, payload);
+    auto tx = admission_->SubmitAsNode(records::kModule, action, payload);
     if (!tx.ok()) return tx.status();
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& id : ids) sent_ids_[id] = *tx;

@@ -10,7 +10,8 @@
 //
 // What the custodian owes the chain (access entries, erasure receipts) goes
 // through the store's outbox: written with the act, sent by a background
-// flusher as transactions signed by the node key, removed once committed.
+// flusher as transactions signed by the node key (admission::Admission::
+// SubmitAsNode), removed once committed.
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -25,6 +26,7 @@
 #include <string>
 #include <thread>
 
+#include "admission/admission.h"
 #include "apps/records/consent.h"
 #include "crypto/aead.h"
 #include "ledger/block.h"
@@ -33,15 +35,6 @@
 #include "util/env.h"
 
 namespace cc::offchain {
-
-// Signs a transaction with the node's key under its next nonce and admits
-// it (the API server implements it).
-class NodeSubmitter {
- public:
-  virtual ~NodeSubmitter() = default;
-  [[nodiscard]] virtual Result<TxId> SubmitAsNode(std::string_view module, std::string_view action,
-                                                  const nlohmann::json& payload) = 0;
-};
 
 struct GatekeeperOptions {
   std::string org;               // the custodian: the node's organisation
@@ -85,8 +78,10 @@ class Gatekeeper {
              Clock* clock, const records::ConsentView* consents = nullptr);
   ~Gatekeeper();
 
-  // Starts the outbox flusher, which submits through `submitter`.
-  void Start(NodeSubmitter* submitter);
+  // Starts the outbox flusher. Records' pointers and the outbox are
+  // submitted as the node's transactions through `admission`, which must
+  // stay valid until Stop() returned.
+  void Start(admission::Admission* admission);
   void Stop();
 
   // Seals `r`, submits its pointer, then stores it. The pointer goes first:
@@ -133,7 +128,7 @@ class Gatekeeper {
   const AeadKey master_;
   const GatekeeperOptions options_;
   Clock* clock_;
-  NodeSubmitter* submitter_ = nullptr;
+  admission::Admission* admission_ = nullptr;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "apps/records/keys.h"
+#include "testing/queue_orderer.h"
 #include "testing/test_util.h"
 
 namespace cc::offchain {
@@ -16,25 +17,6 @@ namespace {
 using testing::ChainFixture;
 
 constexpr uint64_t kDay = 24ull * 3600 * 1000;
-
-// Signs the node's transactions and keeps them until the test commits them.
-class QueueSubmitter : public NodeSubmitter {
- public:
-  explicit QueueSubmitter(ChainFixture* f) : f_(f) {}
-  Result<TxId> SubmitAsNode(std::string_view module, std::string_view action,
-                            const nlohmann::json& payload) override {
-    if (refuse_) return Status::Unavailable("mempool full");
-    TxPtr tx = f_->Tx(f_->net.keys.node, std::string(action), payload, std::string(module));
-    queue_.push_back(tx);
-    return tx->id();
-  }
-  std::vector<TxPtr> Take() { return std::exchange(queue_, {}); }
-  bool refuse_ = false;
-
- private:
-  ChainFixture* f_;
-  std::vector<TxPtr> queue_;
-};
 
 // Passes everything through, but can hand out a damaged copy of a record.
 class TamperingStore : public RecordStore {
@@ -82,14 +64,15 @@ class GatekeeperTest : public ::testing::Test {
     if (gk_) gk_->Stop();
     gk_ = std::make_unique<Gatekeeper>(store_.get(), f_.store.get(), AeadKey::FromBytes(std::string(32, 'k')).value(),
                                        GatekeeperOptions{.org = "st-marien-hospital", .flush_interval_ms = 1000000}, &clock_);
-    gk_->Start(&submitter_);
+    gk_->Start(&admission_);
   }
 
-  // Commits what the node submitted and tells the gatekeeper.
+  // Commits what the node submitted (and `extra`) and tells the gatekeeper.
   BlockPtr Commit(const std::vector<TxPtr>& extra = {}) {
-    auto txs = submitter_.Take();
+    auto txs = orderer_.Take();
     txs.insert(txs.end(), extra.begin(), extra.end());
     BlockPtr b = f_.Propose(txs);
+    orderer_.Done(txs, /*committed=*/b != nullptr);
     if (b) gk_->OnCommit(b);
     return b;
   }
@@ -110,7 +93,11 @@ class GatekeeperTest : public ::testing::Test {
   ManualClock clock_{1700000100000ull};
   std::unique_ptr<RecordStore> sqlite_;
   std::unique_ptr<TamperingStore> store_;
-  QueueSubmitter submitter_{&f_};
+  // The node's transactions go through the real admission (CheckTx,
+  // nonces, signature, the node key's status) into a mempool the test commits.
+  testing::QueueOrderer orderer_{f_.chain.get()};
+  Metrics metrics_;
+  admission::Admission admission_{f_.chain.get(), &orderer_, &metrics_};
   std::unique_ptr<Gatekeeper> gk_;
 };
 
@@ -209,10 +196,10 @@ TEST_F(GatekeeperTest, UndeliveredEntriesSurviveARestartAndAreLoggedOnce) {
   const std::string rid = StoreCt();
   ASSERT_TRUE(gk_->Fetch(As(k().patient), rid, "treatment").ok());
   ASSERT_EQ(*gk_->Flush(), 1u);
-  std::vector<TxPtr> first = submitter_.Take();  // sent, but the node "crashes" before the commit
+  std::vector<TxPtr> first = orderer_.Take();  // sent, but the node "crashes" before the commit
   Restart();
   ASSERT_EQ(*gk_->Flush(), 1u);  // the outbox still holds it: sent again
-  std::vector<TxPtr> second = submitter_.Take();
+  std::vector<TxPtr> second = orderer_.Take();
   // Both copies reach the chain (the first after all): one entry.
   Commit(first);
   Commit(second);
@@ -227,7 +214,7 @@ TEST_F(GatekeeperTest, BatchesStayUnderTheTransactionSizeLimit) {
   const std::string rid = StoreCt();
   for (int i = 0; i < 600; ++i) ASSERT_TRUE(gk_->Fetch(As(k().patient), rid, "treatment").ok());
   ASSERT_EQ(*gk_->Flush(), 600u);
-  std::vector<TxPtr> txs = submitter_.Take();
+  std::vector<TxPtr> txs = orderer_.Take();
   EXPECT_GT(txs.size(), 2u);  // ~300 bytes an entry: at most ~200 in 64 KiB
   for (const auto& tx : txs) {
     EXPECT_LE(tx->encoded().size(), f_.net.genesis.params.max_tx_bytes);
@@ -261,19 +248,19 @@ TEST_F(GatekeeperTest, ConcurrentReadsEachLeaveOneEntry) {
 TEST_F(GatekeeperTest, ARefusedSubmissionIsRetriedLater) {
   const std::string rid = StoreCt();
   ASSERT_TRUE(gk_->Fetch(As(k().patient), rid, "treatment").ok());
-  submitter_.refuse_ = true;
+  orderer_.refuse = true;
   EXPECT_EQ(gk_->Flush().status().code(), Code::kUnavailable);
   EXPECT_EQ(Outbox(), 1u);
-  submitter_.refuse_ = false;
+  orderer_.refuse = false;
   EXPECT_EQ(*gk_->Flush(), 1u);
   // An erasure while the node refuses transactions: destroyed now, receipt later.
   Commit();
-  submitter_.refuse_ = true;
+  orderer_.refuse = true;
   auto r = gk_->Erase(k().patient.public_key(), rid);
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
   EXPECT_NE(r.status().message().find("destroyed"), std::string::npos);
   EXPECT_EQ(sqlite_->Get(rid).status().code(), Code::kNotFound);
-  submitter_.refuse_ = false;
+  orderer_.refuse = false;
   EXPECT_EQ(*gk_->Flush(), 1u);
   BlockPtr b = Commit();
   ASSERT_EQ(b->txs().size(), 1u);
