@@ -111,7 +111,7 @@ Status Node::Start(bool resync) {
     etcd->set_advertise_url(api_scheme() + "://" + config_.api.host + ":" + std::to_string(api_->port()));
   }
   CC_RETURN_IF_ERROR(orderer_->Start());
-  if (gatekeeper_) gatekeeper_->Start(api_.get());
+  if (gatekeeper_) gatekeeper_->Start(api_->submitter());
   spdlog::info("node up: chain '{}' at height {}, API on {}://{}:{}", genesis_.chain_id,
                chain_->head().height, api_scheme(), config_.api.host, api_->port());
   return Status::Ok();

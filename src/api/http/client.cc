@@ -135,7 +135,7 @@ struct Client::Impl {
       ec = Run([&](auto done) { secure->async_handshake(ssl::stream_base::client, done); });
       if (ec) {
         Close();
-        return Status::Unavailable("TLS handshake with " + url + " failed: " + ec.message());
+        return Status::Unavailable("cannot reach " + url + ": the TLS handshake failed: " + ec.message());
       }
     }
     return Status::Ok();

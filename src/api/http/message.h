@@ -40,7 +40,8 @@ struct Request {
 // the connection, holding no thread, and calls `poll` again on each Wake()
 // of the server, every second, and once more at `deadline` with
 // `final = true`. `poll` returns true once it has filled the response (it
-// must when `final`). Long polls and ?wait=commit use it.
+// must when `final`). Long polls and ?wait=commit use it. The request stays
+// valid until its reply is written, so `poll` may refer to it.
 struct Deferred {
   std::chrono::steady_clock::time_point deadline;
   std::function<bool(struct Response& res, bool final)> poll;

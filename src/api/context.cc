@@ -1,0 +1,160 @@
+#include "api/context.h"
+
+#include "api/http_util.h"
+#include "codec/canonical_json.h"
+
+namespace cc::api {
+
+Context::Context(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions options, OffchainServices offchain)
+    : chain(chain),
+      orderer(orderer),
+      metrics(metrics),
+      options(std::move(options)),
+      gatekeeper(offchain.gatekeeper),
+      documents(offchain.documents),
+      wearables(offchain.wearables),
+      review_texts(offchain.review_texts),
+      research(wearables ? std::make_unique<offchain::ResearchDesk>(wearables, Clock::System()) : nullptr),
+      authenticator(Clock::System(), this->options.signature_window_s),
+      per_actor(Clock::System(), this->options.requests_per_s_per_actor,
+                this->options.requests_per_s_per_actor + this->options.actor_burst),
+      per_address(Clock::System(), this->options.requests_per_s_per_address,
+                  2 * this->options.requests_per_s_per_address),
+      pack_checks(Clock::System(), this->options.pack_checks_per_s_per_address,
+                  2 * this->options.pack_checks_per_s_per_address) {
+  chain->OnCommit([this](const BlockPtr& b) { OnCommit(b); });
+}
+
+Context::~Context() = default;
+
+bool Context::Refuse(http::Response& res, const Status& s, std::string_view reason) const {
+  if (s.ok()) return true;
+  metrics->Counter("carechain_http_refused_total", "reason=\"" + std::string(reason) + "\"")++;
+  ReplyError(res, s);
+  return false;
+}
+
+Status Context::Admit(const TxPtr& tx) {
+  Status s = chain->executor().CheckTx(*tx);
+  // The cheap refusals before the signature check (a node forwarding what
+  // the proposer has, or a client retrying what committed).
+  if (s.ok() && orderer->IsPending(tx->id())) s = Status::Exists("transaction " + tx->id().hex() + " is already pending");
+  if (s.ok() && Executor::LastNonce(chain->store(), tx->body().actor) >= tx->body().nonce) {
+    s = Status::Precondition("nonce " + std::to_string(tx->body().nonce) + " was already used");
+  }
+  if (s.ok() && !tx->VerifySignature()) s = Status::Invalid("bad signature");
+  if (s.ok()) {
+    const ActorAuthority* auth = chain->executor().modules().authority();
+    if (auth && !auth->IsActive(chain->store(), tx->body().actor)) {
+      s = Status::Denied("actor " + tx->body().actor.hex() + " is not registered or is revoked");
+    }
+  }
+  if (s.ok()) {
+    uint64_t now = Clock::System()->MonotonicUs();
+    bool inserted;
+    {
+      std::lock_guard<std::mutex> lock(admitted_mu_);
+      // Bounded: entries of dropped transactions are never erased otherwise.
+      if (admitted_us_.size() > 2'000'000) admitted_us_.clear();
+      inserted = admitted_us_.emplace(tx->id(), now).second;
+    }
+    s = orderer->Submit(tx);
+    if (!s.ok() && inserted) {
+      std::lock_guard<std::mutex> lock(admitted_mu_);
+      admitted_us_.erase(tx->id());
+    }
+  }
+  if (s.ok()) {
+    metrics->Counter("carechain_tx_admitted_total")++;
+  } else {
+    metrics->Counter("carechain_tx_refused_total", "reason=\"" + std::string(CodeName(s.code())) + "\"")++;
+  }
+  return s;
+}
+
+void Context::OnCommit(const BlockPtr& block) {
+  uint64_t now = Clock::System()->MonotonicUs();
+  {
+    std::lock_guard<std::mutex> lock(admitted_mu_);
+    for (const auto& tx : block->txs()) {
+      auto it = admitted_us_.find(tx->id());
+      if (it == admitted_us_.end()) continue;
+      metrics->commit_latency().Observe(static_cast<double>(now - it->second) / 1e6);
+      admitted_us_.erase(it);
+    }
+  }
+  metrics->Counter("carechain_blocks_committed_total")++;
+  metrics->Counter("carechain_tx_committed_total") += block->txs().size();
+}
+
+Result<TxId> Context::SubmitAsNode(std::string_view module, std::string_view action, const nlohmann::json& payload) {
+  CC_ASSIGN_OR_RETURN(std::string canonical, codec::ToCanonicalJson(payload));
+  std::lock_guard<std::mutex> lock(node_submit_mu_);
+  TxBody b;
+  b.chain_id = chain->executor().genesis().chain_id;
+  b.nonce = orderer->NextNonce(chain->node_key());
+  b.module = std::string(module);
+  b.action = std::string(action);
+  b.payload = std::move(canonical);
+  TxPtr tx = chain->SignAsNode(std::move(b));
+  CC_RETURN_IF_ERROR(Admit(tx));
+  return tx->id();
+}
+
+nlohmann::json Context::TxStatus(const TxId& id, bool with_tx) const {
+  auto loc = chain->store().FindTx(id);
+  if (!loc) {
+    return {{"id", id.hex()}, {"status", orderer->IsPending(id) ? "pending" : "unknown"}};
+  }
+  nlohmann::json j = {{"id", id.hex()}, {"status", "committed"}, {"height", loc->height}, {"index", loc->index}};
+  auto block = chain->store().GetBlock(loc->height);
+  if (block.ok() && (loc->index >= (*block)->txs().size() || (*block)->txs()[loc->index]->id() != id)) {
+    return {{"id", id.hex()}, {"status", "corrupt"},
+            {"message", "the transaction index points at another transaction; run carechain verify"}};
+  }
+  if (block.ok()) {
+    const TxResult& r = (*block)->results()[loc->index];
+    j["block_hash"] = (*block)->hash().hex();
+    j["block_time_ms"] = (*block)->header().time_ms;
+    j["result"] = {{"code", TxCodeName(r.code)}, {"detail", r.detail}};
+    if (with_tx) j["tx"] = (*block)->txs()[loc->index]->ToJson();
+  }
+  return j;
+}
+
+bool Context::Settled(const TxId& id) const {
+  return stopping || chain->store().FindTx(id).has_value() || !orderer->IsPending(id);
+}
+
+void Context::AfterCommit(const http::Request& req, http::Response& res, const TxId& id,
+                          std::function<void(http::Response&)> reply) {
+  if (!WantsCommitWait(req) || Settled(id)) return reply(res);
+  res.Defer(std::chrono::steady_clock::now() + std::chrono::milliseconds(options.max_wait_ms),
+            [this, id, reply = std::move(reply)](http::Response& r, bool final) {
+              if (!final && !Settled(id)) return false;
+              reply(r);
+              return true;
+            });
+}
+
+void Context::ReplyTxStatus(const http::Request& req, http::Response& res, const TxId& id, nlohmann::json extra) {
+  AfterCommit(req, res, id, [this, id, extra = std::move(extra)](http::Response& r) {
+    nlohmann::json st = TxStatus(id, /*with_tx=*/false);
+    st.update(extra);
+    ReplyJson(r, st, st["status"] == "committed" ? 200 : 202);
+  });
+}
+
+nlohmann::json Context::Info() const {
+  ChainHead h = chain->head();
+  const Genesis& g = chain->executor().genesis();
+  nlohmann::json ordering = orderer->Describe();
+  nlohmann::json j = {{"chain_id", g.chain_id},   {"genesis_hash", g.hash.hex()}, {"height", h.height},
+                      {"head_hash", h.hash.hex()}, {"state_root", h.digest.Root().hex()},
+                      {"node_key", chain->node_key().hex()}, {"ordering", ordering["ordering"]},
+                      {"max_tx_bytes", g.params.max_tx_bytes}, {"version", "0.1.0"}};
+  if (ordering.size() > 1) j["cluster"] = std::move(ordering);
+  return j;
+}
+
+}  // namespace cc::api
