@@ -1,7 +1,10 @@
 // carechain_load: a load driver for a running node (LevelDB's db_bench in
 // spirit). It pre-signs identity transactions for many actors, submits them
 // over the HTTP API in batches on several keep-alive connections, follows the
-// chain with long polls, and reports committed tx/s and commit latency.
+// chain with long polls (binary blocks, with each transaction's result), and
+// reports committed tx/s and commit latency. Only transactions whose result
+// is ok count as committed; those refused at execution are reported apart
+// (rejected_at_execution, by result code) and make the run fail.
 // In the same run it measures the machine's Ed25519 verify rate (1 and 2
 // threads), the limit DESIGN.md §8 states the target against.
 //
@@ -53,6 +56,7 @@
 #include "codec/canonical_json.h"
 #include "codec/varint.h"
 #include "crypto/keyfile.h"
+#include "ledger/block.h"
 #include "ledger/transaction.h"
 #include "load.h"
 #include "util/env.h"
@@ -245,7 +249,8 @@ struct NodeView {
   std::string node_key;  // hex, from /v1/info
   uint64_t start_height = 0;
   std::atomic<bool> killed{false};
-  uint64_t committed = 0, blocks = 0;
+  uint64_t committed = 0, blocks = 0;  // committed: the run's transactions with result ok
+  uint64_t rejected = 0;               // the run's transactions in a block with another result
   Clk::time_point last_commit{};
   double max_gap = 0;   // seconds between two blocks arriving
   uint64_t block_txs = 0;  // in the blocks seen (the run's and others)
@@ -257,9 +262,9 @@ struct NodeView {
 struct Sent {
   Clk::time_point at;
   size_t node = 0;          // the node it was sent to
-  size_t seen = 0;          // nodes that committed it so far
+  size_t seen = 0;          // nodes that committed it (result ok) so far
   Clk::time_point last{};   // when the last of them did
-  bool own = false;         // committed on the node it was sent to
+  bool own = false;         // in a block on the node it was sent to (whatever its result)
 };
 
 // The proposer's kill and the first block after it from another proposer.
@@ -391,6 +396,9 @@ int Run(const RunOptions& o) {
   std::vector<double> direct, forwarded;
   Clk::time_point last_commit{};  // of those; GUARDED_BY(mu)
   Failover fo;                    // GUARDED_BY(mu)
+  // The run's transactions in a block with a result other than ok, on the
+  // node each was sent to, by result code. GUARDED_BY(mu)
+  std::map<std::string, uint64_t> rejected_by_code;
   std::atomic<uint64_t> accepted{0}, refused{0};
   std::atomic<bool> sending_done{false};
   Clk::time_point first_send{};
@@ -399,7 +407,8 @@ int Run(const RunOptions& o) {
   // the others still commit).
   std::atomic<Clk::rep> last_block_any{Clk::now().time_since_epoch().count()};
 
-  // Followers, one per node: long-poll each next block, match its transactions.
+  // Followers, one per node: long-poll each next block (binary: it carries
+  // each transaction's result), match its transactions.
   auto follow = [&](size_t k) {
     NodeView& v = views[k];
     httplib::Client c(v.url);
@@ -409,9 +418,9 @@ int Run(const RunOptions& o) {
     for (;;) {
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (v.committed >= txs) return;
+        if (v.committed + v.rejected >= txs) return;
       }
-      std::string target = "/v1/blocks/" + std::to_string(h) + "?wait_ms=1000";
+      std::string target = "/v1/blocks/" + std::to_string(h) + "?wait_ms=1000&format=binary";
       auto r = c.Get(target, Signed(reader, "GET", target));
       auto now = Clk::now();
       if (v.killed) return;
@@ -429,13 +438,34 @@ int Run(const RunOptions& o) {
         continue;
       }
       last_block_any = std::max(last_block_any.load(), now.time_since_epoch().count());
-      auto j = nlohmann::json::parse(r->body);
-      const std::string proposer = j["header"]["proposer"];
+      auto block = Block::Decode(r->body);
+      if (!block.ok()) {
+        std::fprintf(stderr, "follower of %s: block %lu: %s\n", v.url.c_str(), static_cast<unsigned long>(h),
+                     block.status().ToString().c_str());
+        std::lock_guard<std::mutex> lock(mu);
+        v.error = block.status().ToString();
+        return;
+      }
+      const Block& b = **block;
+      const std::string proposer = b.header().proposer.hex();
       std::lock_guard<std::mutex> lock(mu);
-      for (const auto& id : j["tx_ids"]) {
-        auto it = sent.find(*TxId::FromHex(id.get<std::string>()));
+      for (size_t t = 0; t < b.txs().size(); ++t) {
+        auto it = sent.find(b.txs()[t]->id());
         if (it == sent.end()) continue;
         Sent& s = it->second;
+        if (const TxResult& res = b.results()[t]; !res.ok()) {
+          // In a block but refused at execution: not committed work.
+          v.rejected++;
+          if (s.node == k) {
+            s.own = true;
+            uint64_t& n_code = rejected_by_code[std::string(TxCodeName(res.code))];
+            if (n_code++ == 0)
+              std::fprintf(stderr, "rejected at execution: %s.%s: %s: %s\n", b.txs()[t]->body().module.c_str(),
+                           b.txs()[t]->body().action.c_str(), std::string(TxCodeName(res.code)).c_str(),
+                           res.detail.c_str());
+          }
+          continue;
+        }
         const double d = std::chrono::duration<double>(now - s.at).count();
         v.latencies.push_back(d);
         v.committed++;
@@ -450,14 +480,14 @@ int Run(const RunOptions& o) {
       }
       if (v.blocks > 0) v.max_gap = std::max(v.max_gap, std::chrono::duration<double>(now - v.last_commit).count());
       v.blocks++;
-      v.block_txs += j["tx_ids"].size();
+      v.block_txs += b.txs().size();
       v.last_commit = now;
       if (fo.armed && !fo.done && proposer != fo.killed_key) {
         fo.done = true;
         fo.node = k;
         fo.height = h;
-        fo.time_ms = j["header"]["time_ms"].get<uint64_t>();
-        fo.txs = j["tx_ids"].size();
+        fo.time_ms = b.header().time_ms;
+        fo.txs = b.txs().size();
         fo.proposer = proposer;
         fo.at = now;
       }
@@ -548,7 +578,9 @@ int Run(const RunOptions& o) {
   for (auto& t : followers) t.join();
 
   std::lock_guard<std::mutex> lock(mu);
-  const uint64_t committed = latencies.size();
+  const uint64_t committed = latencies.size();  // result ok, on the node each was sent to
+  uint64_t rejected = 0;
+  for (const auto& [code, count] : rejected_by_code) rejected += count;
   double secs = std::chrono::duration<double>(last_commit - first_send).count();
   double tps = secs > 0 ? static_cast<double>(committed) / secs : 0;
   nlohmann::json out = {
@@ -556,6 +588,8 @@ int Run(const RunOptions& o) {
       {"accepted", accepted.load()},
       {"refused", refused.load()},
       {"committed", committed},
+      {"rejected_at_execution", rejected},
+      {"rejected_by_code", rejected_by_code},
       {"offered_rate", o.rate},
       {"send_seconds", std::chrono::duration<double>(send_end - first_send).count()},
       {"seconds", secs},
@@ -575,6 +609,7 @@ int Run(const RunOptions& o) {
       const double s = std::chrono::duration<double>(v.last_commit - first_send).count();
       per_node.push_back({{"url", v.url},
                           {"committed", v.committed},
+                          {"rejected_at_execution", v.rejected},
                           {"blocks", v.blocks},
                           {"mean_block_txs", v.blocks ? static_cast<double>(v.block_txs) / v.blocks : 0},
                           {"max_block_gap_ms", v.max_gap * 1000},
@@ -613,9 +648,9 @@ int Run(const RunOptions& o) {
       f["new_proposer"] = fo.proposer;
     }
     out["failover"] = std::move(f);
-    // Everything a survivor accepted must still commit; the killed node's
+    // Everything a survivor accepted must still commit with result ok; the killed node's
     // own pending transactions die with it.
-    ok = fo.done && out["uncommitted_sent_to_survivors"] == 0;
+    ok = fo.done && out["uncommitted_sent_to_survivors"] == 0 && rejected == 0;
   }
   std::printf("%s\n", out.dump(2).c_str());
   return ok ? 0 : 1;

@@ -3,9 +3,8 @@
 // (docs/api.md, "Cold chain").
 #include <spdlog/spdlog.h>
 
-
 #include "api/http_util.h"
-#include "api/server.h"
+#include "api/routes.h"
 #include "apps/coldchain/coldchain.h"
 #include "crypto/merkle.h"
 
@@ -90,14 +89,8 @@ std::vector<coldchain::Reading> Thin(const std::vector<coldchain::Reading>& poin
 
 }  // namespace
 
-void Server::ColdchainRoutes() {
-  http_->Post("/v1/coldchain/batches", On(&Server::PostReadings));
-  http_->Get(std::string("/v1/coldchain/shipments/") + kShipmentId + "/curve", On(&Server::ShipmentCurve));
-  http_->Get(std::string("/v1/coldchain/shipments/") + kShipmentId + "/readings", On(&Server::ReadingProof));
-}
-
-Status Server::MayReadShipment(const Principal& caller, const std::string& id, nlohmann::json* ship) const {
-  auto s = coldchain::ReadShipment(chain_->store(), id);
+Status MayReadShipment(const Context& cx, const Principal& caller, const std::string& id, nlohmann::json* ship) {
+  auto s = coldchain::ReadShipment(cx.chain->store(), id);
   Resource r;
   if (s) r.parties = {(*s)["from"], (*s)["carrier"], (*s)["to"]};
   CC_RETURN_IF_ERROR(Authorize(caller, Operation::kReadShipment, r));
@@ -106,13 +99,15 @@ Status Server::MayReadShipment(const Principal& caller, const std::string& id, n
   return Status::Ok();
 }
 
+namespace {
+
 // Body: {"tx": the logger's signed anchor transaction (JSON), "readings":
 // [{"t", "c"}, ...]}. The readings must be what the anchor summarises; they
 // are stored before the anchor is admitted (a crash in between leaves a
 // batch without an anchor, which the logger sends again).
-void Server::PostReadings(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
-  if (!Refuse(res, Authorize(caller, Operation::kSubmit), "policy")) return;
-  if (!documents_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
+void PostReadings(Context& cx, const http::Request& req, http::Response& res, const Principal& caller) {
+  if (!cx.Refuse(res, Authorize(caller, Operation::kSubmit), "policy")) return;
+  if (!cx.documents) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
   auto body = nlohmann::json::parse(req.body, nullptr, false);
   if (!body.is_object() || body.size() != 2 || !body.contains("tx") || !body.contains("readings"))
     return ReplyError(res, Status::Invalid("body must be {\"tx\": the signed anchor transaction, \"readings\": [...]}"));
@@ -122,10 +117,10 @@ void Server::PostReadings(const httplib::Request& req, httplib::Response& res, c
   if (b.module != coldchain::kModule || b.action != "anchor")
     return ReplyError(res, Status::Invalid("'tx' must be a coldchain anchor transaction"));
   auto payload = nlohmann::json::parse(b.payload, nullptr, false);
-  const Module* m = chain_->executor().modules().Find(coldchain::kModule);
+  const Module* m = cx.chain->executor().modules().Find(coldchain::kModule);
   if (Status s = m->Check("anchor", payload); !s.ok()) return ReplyError(res, s);
   const std::string id = payload["shipment"];
-  auto ship = coldchain::ReadShipment(chain_->store(), id);
+  auto ship = coldchain::ReadShipment(cx.chain->store(), id);
   if (!ship) return ReplyError(res, Status::NotFound("no shipment " + id));
   auto readings = ParseReadings(body["readings"]);
   if (!readings.ok()) return ReplyError(res, readings.status());
@@ -133,42 +128,39 @@ void Server::PostReadings(const httplib::Request& req, httplib::Response& res, c
   if (!actual.ok()) return ReplyError(res, actual.status());
   if (std::string f = Mismatch(coldchain::SummaryOf(payload), *actual); !f.empty())
     return ReplyError(res, Status::Invalid("the readings do not match the anchor's '" + f + "'"));
-  Status stored = documents_->PutDocument(BatchKey(id, b.actor.hex(), payload["seq"], actual->root.hex()),
+  Status stored = cx.documents->PutDocument(BatchKey(id, b.actor.hex(), payload["seq"], actual->root.hex()),
                                           ReadingsJson(*readings).dump());
   if (!stored.ok()) return ReplyError(res, stored);
-  if (Status s = admission_->Admit(*tx); !s.ok()) return ReplyError(res, s);
-  metrics_->Counter("carechain_coldchain_readings_total", "") += readings->size();
-  const TxId tid = (*tx)->id();
-  if (WantsCommitWait(req)) WaitCommitted(tid);
-  nlohmann::json st = TxStatus(tid, /*with_tx=*/false);
-  ReplyJson(res, st, st["status"] == "committed" ? 200 : 202);
+  if (Status s = cx.admission->Admit(*tx); !s.ok()) return ReplyError(res, s);
+  cx.metrics->Counter("carechain_coldchain_readings_total", "") += readings->size();
+  cx.ReplyTxStatus(req, res, (*tx)->id());
 }
 
 // ?device=<hex> (default: every logger), ?max_points=N (default 5000 per logger).
-void Server::ShipmentCurve(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
-  const std::string id = req.matches[1].str();
+void ShipmentCurve(Context& cx, const http::Request& req, http::Response& res, const Principal& caller) {
+  const std::string id = req.matches[1];
   nlohmann::json ship;
-  if (!Refuse(res, MayReadShipment(caller, id, &ship), "policy")) return;
+  if (!cx.Refuse(res, MayReadShipment(cx, caller, id, &ship), "policy")) return;
   size_t max_points = 5000;
-  if (req.has_param("max_points")) {
-    const std::string v = req.get_param_value("max_points");
+  if (req.HasParam("max_points")) {
+    const std::string v = req.Param("max_points");
     max_points = std::strtoull(v.c_str(), nullptr, 10);
     if (max_points < 2 || max_points > 100000 || v.find_first_not_of("0123456789") != std::string::npos)
       return ReplyError(res, Status::Invalid("max_points must be 2..100000"));
   }
-  const Module* m = chain_->executor().modules().Find(coldchain::kModule);
-  auto view = m->Query("shipments/" + id, {}, chain_->store());
+  const Module* m = cx.chain->executor().modules().Find(coldchain::kModule);
+  auto view = m->Query("shipments/" + id, {}, cx.chain->store());
   if (!view.ok()) return ReplyError(res, view.status());
   nlohmann::json loggers = nlohmann::json::array();
   for (const auto& lg : (*view)["loggers"]) {
     const std::string dev = lg["device"];
-    if (req.has_param("device") && req.get_param_value("device") != dev) continue;
+    if (req.HasParam("device") && req.Param("device") != dev) continue;
     std::vector<coldchain::Reading> points;
     nlohmann::json missing = nlohmann::json::array();
     const auto key = *PublicKey::FromHex(dev);
     for (uint64_t seq = 1; seq <= lg["batches"].get<uint64_t>(); ++seq) {
-      auto anchor = coldchain::ReadAnchor(chain_->store(), id, key, seq);
-      auto doc = documents_ ? documents_->GetDocument(BatchKey(id, dev, seq, (*anchor)["root"].get<std::string>()))
+      auto anchor = coldchain::ReadAnchor(cx.chain->store(), id, key, seq);
+      auto doc = cx.documents ? cx.documents->GetDocument(BatchKey(id, dev, seq, (*anchor)["root"].get<std::string>()))
                             : Result<std::string>(Status::NotFound("no store"));
       if (!doc.ok()) {
         missing.push_back(seq);  // received by another node
@@ -190,21 +182,21 @@ void Server::ShipmentCurve(const httplib::Request& req, httplib::Response& res, 
 // ?device=<hex>&seq=N&index=I: reading I of batch N with its Merkle path to
 // the root the logger signed, and the anchor transaction (its inclusion in
 // a block is proved by GET /v1/transactions/<tx>/proof).
-void Server::ReadingProof(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
-  const std::string id = req.matches[1].str();
+void ReadingProof(Context& cx, const http::Request& req, http::Response& res, const Principal& caller) {
+  const std::string id = req.matches[1];
   nlohmann::json ship;
-  if (!Refuse(res, MayReadShipment(caller, id, &ship), "policy")) return;
-  auto device = PublicKey::FromHex(req.get_param_value("device"));
-  const std::string seq_s = req.get_param_value("seq"), index_s = req.get_param_value("index");
+  if (!cx.Refuse(res, MayReadShipment(cx, caller, id, &ship), "policy")) return;
+  auto device = PublicKey::FromHex(req.Param("device"));
+  const std::string seq_s = req.Param("seq"), index_s = req.Param("index");
   auto number = [](const std::string& s) { return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos; };
   if (!device || !number(seq_s) || !number(index_s))
     return ReplyError(res, Status::Invalid("give device=<logger key, 64 hex digits>, seq=<batch> and index=<reading>"));
   const uint64_t seq = std::stoull(seq_s), index = std::stoull(index_s);
-  auto anchor = coldchain::ReadAnchor(chain_->store(), id, *device, seq);
+  auto anchor = coldchain::ReadAnchor(cx.chain->store(), id, *device, seq);
   if (!anchor) return ReplyError(res, Status::NotFound("no batch " + seq_s + " of this logger on chain"));
-  if (!documents_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
+  if (!cx.documents) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
   const std::string root = (*anchor)["root"];
-  auto doc = documents_->GetDocument(BatchKey(id, device->hex(), seq, root));
+  auto doc = cx.documents->GetDocument(BatchKey(id, device->hex(), seq, root));
   if (!doc.ok()) return ReplyError(res, Status::NotFound("this node does not hold the batch (another node received it)"));
   auto readings = ReadingsOf(*doc);
   if (index >= readings.size()) return ReplyError(res, Status::NotFound("the batch has " + std::to_string(readings.size()) + " readings"));
@@ -222,8 +214,16 @@ void Server::ReadingProof(const httplib::Request& req, httplib::Response& res, c
                         {"reading", {{"t", readings[index].t}, {"c", readings[index].c}}},
                         {"path", path},
                         {"root", root},
-                        {"anchor", TxStatus(*tx_id, /*with_tx=*/true)}};
+                        {"anchor", cx.TxStatus(*tx_id, /*with_tx=*/true)}};
   ReplyJson(res, out);
+}
+
+}  // namespace
+
+void AddColdchainRoutes(Routes& r) {
+  r.Post("/v1/coldchain/batches", PostReadings);
+  r.Get(std::string("/v1/coldchain/shipments/") + kShipmentId + "/curve", ShipmentCurve);
+  r.Get(std::string("/v1/coldchain/shipments/") + kShipmentId + "/readings", ReadingProof);
 }
 
 }  // namespace cc::api

@@ -20,27 +20,27 @@ int HttpStatusFor(Code code) {
   return 500;
 }
 
-std::string Param(const httplib::Request& req, const char* name, std::string fallback) {
-  return req.has_param(name) ? req.get_param_value(name) : fallback;
-}
+bool WantsCommitWait(const http::Request& req) { return req.Param("wait") == "commit"; }
 
-bool WantsCommitWait(const httplib::Request& req) {
-  return req.has_param("wait") && req.get_param_value("wait") == "commit";
-}
-
-void ReplyJson(httplib::Response& res, const nlohmann::json& body, int http_status) {
+void ReplyJson(http::Response& res, const nlohmann::json& body, int http_status) {
   res.status = http_status;
   // Messages may echo bytes of a binary request that are not UTF-8 (a chain
   // id, a module name): replace them rather than throw and answer 500.
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+  res.SetContent(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
-void ReplyError(httplib::Response& res, int http_status, std::string_view code, std::string message) {
+void ReplyError(http::Response& res, int http_status, std::string_view code, std::string message) {
   ReplyJson(res, {{"code", code}, {"message", std::move(message)}}, http_status);
+  if (http_status == 429 || http_status == 503) res.SetHeader("Retry-After", "1");
 }
 
-void ReplyError(httplib::Response& res, const Status& status) {
+void ReplyError(http::Response& res, const Status& status) {
   ReplyError(res, HttpStatusFor(status.code()), CodeName(status.code()), status.message());
+}
+
+Status RequireEmptyBody(const http::Request& req) {
+  if (req.body.empty()) return Status::Ok();
+  return Status::Invalid("this request takes no body (" + std::to_string(req.body.size()) + " bytes sent)");
 }
 
 }  // namespace cc::api

@@ -28,6 +28,15 @@ bool RateLimiter::Allow(const std::string& key) {
   return true;
 }
 
+size_t RateLimiter::KeyCount() {
+  size_t n = 0;
+  for (Shard& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    n += shard.buckets.size();
+  }
+  return n;
+}
+
 bool ConnectionLimiter::Acquire(const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
   int& n = open_[address];

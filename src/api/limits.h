@@ -24,6 +24,13 @@ class RateLimiter {
   // Takes one token for `key`; false if it has none left.
   bool Allow(const std::string& key);
 
+  // A shard holding kMaxKeysPerShard keys drops its full buckets before it
+  // takes a new key.
+  static constexpr size_t kShards = 16;
+  static constexpr size_t kMaxKeysPerShard = 65536;
+  // The keys that hold a bucket now, over all shards (for tests).
+  size_t KeyCount();
+
  private:
   struct Bucket {
     double tokens;
@@ -33,9 +40,6 @@ class RateLimiter {
     std::mutex mu;
     std::unordered_map<std::string, Bucket> buckets;  // GUARDED_BY(mu)
   };
-  static constexpr size_t kShards = 16;
-  static constexpr size_t kMaxKeysPerShard = 65536;
-
   Clock* clock_;
   const double rate_;
   const double burst_;

@@ -2,7 +2,7 @@
 // pseudonymised exports of wearable readings for a study's researchers
 // (docs/api.md, "Research data"; offchain/research_data.h).
 #include "api/http_util.h"
-#include "api/server.h"
+#include "api/routes.h"
 #include "apps/research/research.h"
 #include "util/date.h"
 
@@ -11,9 +11,9 @@ namespace {
 
 constexpr const char* kStudy = "([a-z0-9._-]{1,64})";
 
-Result<std::optional<uint64_t>> UIntParam(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) return std::optional<uint64_t>();
-  const std::string v = req.get_param_value(name);
+Result<std::optional<uint64_t>> UIntParam(const http::Request& req, const char* name) {
+  if (!req.HasParam(name)) return std::optional<uint64_t>();
+  const std::string v = req.Param(name);
   if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
     return Status::Invalid(std::string("'") + name + "' must be a whole number");
   return std::optional<uint64_t>(std::stoull(v));
@@ -21,67 +21,64 @@ Result<std::optional<uint64_t>> UIntParam(const httplib::Request& req, const cha
 
 }  // namespace
 
-void Server::ResearchRoutes() {
-  http_->Get(std::string("/v1/research/studies/") + kStudy + "/aggregate", On(&Server::ResearchAggregate));
-  http_->Get(std::string("/v1/research/studies/") + kStudy + "/export", On(&Server::ResearchExport));
-}
-
-Status Server::MayUseStudy(const Principal& caller, const std::string& id) const {
-  auto study = research::ReadStudy(chain_->store(), id);
+Status MayUseStudy(const Context& cx, const Principal& caller, const std::string& id) {
+  auto study = research::ReadStudy(cx.chain->store(), id);
   if (!study) return Status::NotFound("no study '" + id + "'");
   Resource r;
   r.org = (*study)["org"].get<std::string>();
   return Authorize(caller, Operation::kUseResearchData, r);
 }
 
+namespace {
+
 // The study a research data request is about, if the caller may use the
 // study's data and the request names a metric; else the refusal is written
 // to `res`.
-std::optional<std::string> Server::StudyRequest(const httplib::Request& req, httplib::Response& res,
-                                                const Principal& caller) {
-  const std::string study = req.matches[1].str();
-  Status may = MayUseStudy(caller, study);
+std::optional<std::string> StudyRequest(Context& cx, const http::Request& req, http::Response& res,
+                                        const Principal& caller) {
+  const std::string study = req.matches[1];
+  Status may = MayUseStudy(cx, caller, study);
   if (may.code() == Code::kNotFound) return ReplyError(res, may), std::nullopt;
-  if (!Refuse(res, may, "policy")) return std::nullopt;
-  if (!research_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store")), std::nullopt;
-  if (Param(req, "metric").empty())
+  if (!cx.Refuse(res, may, "policy")) return std::nullopt;
+  if (!cx.research) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store")), std::nullopt;
+  if (req.Param("metric").empty())
     return ReplyError(res, Status::Invalid("give the metric as ?metric=, e.g. heart_rate")), std::nullopt;
   return study;
 }
 
-void Server::ResearchAggregate(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
-  auto study = StudyRequest(req, res, caller);
+void ResearchAggregate(Context& cx, const http::Request& req, http::Response& res, const Principal& caller) {
+  auto study = StudyRequest(cx, req, res, caller);
   if (!study) return;
   offchain::AggregateQuery q;
-  q.metric = Param(req, "metric");
-  auto first = ParseDay(Param(req, "from"));
-  auto last = ParseDay(Param(req, "to"));
+  q.metric = req.Param("metric");
+  auto first = ParseDay(req.Param("from"));
+  auto last = ParseDay(req.Param("to"));
   if (!first || !last)
     return ReplyError(res, Status::Invalid("give the window as ?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC days, inclusive)"));
   q.first_day = *first;
   q.last_day = *last;
-  if (req.has_param("bin")) {
-    const std::string b = req.get_param_value("bin");
+  if (req.HasParam("bin")) {
+    const std::string b = req.Param("bin");
     char* end = nullptr;
     const double v = std::strtod(b.c_str(), &end);
     if (b.empty() || *end != '\0') return ReplyError(res, Status::Invalid("'bin' must be a number"));
     q.bin = v;
   }
-  auto r = research_->Aggregate(caller.key, *study, q);
+  auto r = cx.research->Aggregate(caller.key, *study, q);
   if (r.status().code() == Code::kPermissionDenied) {
-    metrics_->Counter("carechain_research_refused_total", "reason=\"below_k\"")++;
+    cx.metrics->Counter("carechain_research_refused_total", "reason=\"below_k\"")++;
     return ReplyError(res, 403, "below_k", r.status().message());
   }
   if (!r.ok()) return ReplyError(res, r.status());
-  metrics_->Counter("carechain_research_queries_total", "kind=\"aggregate\"")++;
+  cx.metrics->Counter("carechain_research_queries_total", "kind=\"aggregate\"")++;
   ReplyJson(res, *r);
 }
 
-void Server::ResearchExport(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
-  auto study = StudyRequest(req, res, caller);
+void ResearchExport(Context& cx, const http::Request& req, http::Response& res, const Principal& caller) {
+  auto study = StudyRequest(cx, req, res, caller);
   if (!study) return;
   offchain::ExportQuery q;
-  q.metric = Param(req, "metric");
+  q.metric = req.Param("metric");
   auto from = UIntParam(req, "from"), to = UIntParam(req, "to"), limit = UIntParam(req, "limit");
   for (const auto* p : {&from, &to, &limit}) {
     if (!p->ok()) return ReplyError(res, p->status());
@@ -89,11 +86,18 @@ void Server::ResearchExport(const httplib::Request& req, httplib::Response& res,
   q.from = *from;
   q.to = *to;
   if (*limit) q.limit = **limit;
-  q.after = Param(req, "after");
-  auto r = research_->Export(caller.key, *study, q);
+  q.after = req.Param("after");
+  auto r = cx.research->Export(caller.key, *study, q);
   if (!r.ok()) return ReplyError(res, r.status());
-  metrics_->Counter("carechain_research_queries_total", "kind=\"export\"")++;
+  cx.metrics->Counter("carechain_research_queries_total", "kind=\"export\"")++;
   ReplyJson(res, *r);
+}
+
+}  // namespace
+
+void AddResearchRoutes(Routes& r) {
+  r.Get(std::string("/v1/research/studies/") + kStudy + "/aggregate", ResearchAggregate);
+  r.Get(std::string("/v1/research/studies/") + kStudy + "/export", ResearchExport);
 }
 
 }  // namespace cc::api

@@ -6,32 +6,27 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http_util.h"
-#include "api/server.h"
+#include "api/routes.h"
 #include "apps/reviews/reviews.h"
 
 namespace cc::api {
+namespace {
 
-void Server::ReviewsRoutes() {
-  http_->Post("/v1/reviews/texts", On(&Server::PostReviewText));
-  http_->Get("/v1/reviews/([0-9a-f]{32})/texts", On(&Server::GetReviewTexts));
-  http_->Post("/v1/reviews/erasure", On(&Server::EraseReviewTexts));
-}
-
-void Server::PostReviewText(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
-  if (!Refuse(res, Authorize(caller, Operation::kWriteReviewText, {caller.key, caller, ""}), "policy")) return;
-  if (!review_texts_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
+void PostReviewText(Context& cx, const http::Request& req, http::Response& res, const Principal& caller) {
+  if (!cx.Refuse(res, Authorize(caller, Operation::kWriteReviewText, {caller.key, caller, ""}), "policy")) return;
+  if (!cx.review_texts) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
   auto body = nlohmann::json::parse(req.body, nullptr, false);
   if (!body.is_object() || !body.contains("text") || !body["text"].is_string() || body.size() != 1)
     return ReplyError(res, Status::Invalid("the body is {\"text\": \"...\"}"));
-  auto sealed = review_texts_->Store(caller.key, body["text"].get<std::string>());
+  auto sealed = cx.review_texts->Store(caller.key, body["text"].get<std::string>());
   if (!sealed.ok()) return ReplyError(res, sealed.status());
   ReplyJson(res, *sealed, 201);
 }
 
-void Server::GetReviewTexts(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
-  if (!Refuse(res, Authorize(caller, Operation::kReadReviews), "policy")) return;
-  if (!review_texts_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
-  auto texts = review_texts_->Texts(req.matches[1].str());
+void GetReviewTexts(Context& cx, const http::Request& req, http::Response& res, const Principal& caller) {
+  if (!cx.Refuse(res, Authorize(caller, Operation::kReadReviews), "policy")) return;
+  if (!cx.review_texts) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
+  auto texts = cx.review_texts->Texts(req.matches[1]);
   if (!texts.ok()) return ReplyError(res, texts.status());
   ReplyJson(res, *texts);
 }
@@ -39,21 +34,27 @@ void Server::GetReviewTexts(const httplib::Request& req, httplib::Response& res,
 // The patient's erasure request: their texts here are destroyed, then the
 // node records it on chain (reviews `text_erased`). Asking again after a
 // crash between the two sends the receipt that is still due.
-void Server::EraseReviewTexts(const httplib::Request& req, httplib::Response& res, const Principal& caller) {
-  if (!Refuse(res, Authorize(caller, Operation::kWriteReviewText, {caller.key, caller, ""}), "policy")) return;
-  if (!review_texts_) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
-  auto n = review_texts_->Erase(caller.key);
+void EraseReviewTexts(Context& cx, const http::Request& req, http::Response& res, const Principal& caller) {
+  if (Status empty = RequireEmptyBody(req); !empty.ok()) return ReplyError(res, empty);
+  if (!cx.Refuse(res, Authorize(caller, Operation::kWriteReviewText, {caller.key, caller, ""}), "policy")) return;
+  if (!cx.review_texts) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
+  auto n = cx.review_texts->Erase(caller.key);
   if (!n.ok()) return ReplyError(res, n.status());
   spdlog::info("reviews: erased {} documents at a patient's request", *n);
-  if (!review_texts_->ErasureDue(caller.key)) {
+  if (!cx.review_texts->ErasureDue(caller.key)) {
     return ReplyJson(res, {{"documents", *n}, {"status", "nothing on chain to confirm"}});
   }
-  auto tx = admission_->SubmitAsNode(reviews::kModule, "text_erased", {{"patient", caller.key.hex()}});
+  auto tx = cx.admission->SubmitAsNode(reviews::kModule, "text_erased", {{"patient", caller.key.hex()}});
   if (!tx.ok()) return ReplyError(res, tx.status());
-  if (WantsCommitWait(req)) WaitCommitted(*tx);
-  nlohmann::json out = TxStatus(*tx, /*with_tx=*/false);
-  out["documents"] = *n;
-  ReplyJson(res, out, out["status"] == "committed" ? 200 : 202);
+  cx.ReplyTxStatus(req, res, *tx, {{"documents", *n}});
+}
+
+}  // namespace
+
+void AddReviewsRoutes(Routes& r) {
+  r.Post("/v1/reviews/texts", PostReviewText);
+  r.Get("/v1/reviews/([0-9a-f]{32})/texts", GetReviewTexts);
+  r.Post("/v1/reviews/erasure", EraseReviewTexts);
 }
 
 }  // namespace cc::api

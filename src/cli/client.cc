@@ -1,24 +1,23 @@
 #include "cli/client.h"
 
-#include <httplib.h>
-
-#include "api/http_signature.h"
+#include "api/signing_client.h"
 
 namespace cc::cli {
 namespace {
 
-Status FromReply(const httplib::Result& r, const std::string& url) {
-  if (!r) return Status::Unavailable("cannot reach " + url + ": " + httplib::to_string(r.error()));
-  if (r->status < 400) return Status::Ok();
-  auto j = nlohmann::json::parse(r->body, nullptr, false);
-  std::string msg = j.is_object() && j.contains("message") ? j["message"].get<std::string>() : r->body;
-  Code code = r->status == 404   ? Code::kNotFound
-              : r->status == 403 ? Code::kPermissionDenied
-              : r->status == 409 || r->status == 410 ? Code::kFailedPrecondition
-              : r->status == 413 ? Code::kTooLarge
-              : r->status >= 500 ? Code::kUnavailable
-                                 : Code::kInvalidArgument;
-  return Status(code, "HTTP " + std::to_string(r->status) + ": " + msg);
+// A reply's status as a Status: its JSON error message, or OK below 400.
+Status FromReply(const http::Reply& r) {
+  if (r.status < 400) return Status::Ok();
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  std::string msg = j.is_object() && j.contains("message") && j["message"].is_string()
+                        ? j["message"].get<std::string>() : r.body;
+  Code code = r.status == 404   ? Code::kNotFound
+              : r.status == 403 ? Code::kPermissionDenied
+              : r.status == 409 || r.status == 410 ? Code::kFailedPrecondition
+              : r.status == 413 ? Code::kTooLarge
+              : r.status == 429 || r.status >= 500 ? Code::kUnavailable
+                                                   : Code::kInvalidArgument;
+  return Status(code, "HTTP " + std::to_string(r.status) + ": " + msg);
 }
 
 Result<nlohmann::json> ParseBody(const std::string& body) {
@@ -27,38 +26,30 @@ Result<nlohmann::json> ParseBody(const std::string& body) {
   return j;
 }
 
-httplib::Client Make(const std::string& url, const std::string& ca_file) {
-  httplib::Client c(url);
-  if (!ca_file.empty()) c.set_ca_cert_path(ca_file.c_str());
-  c.enable_server_certificate_verification(true);
-  c.set_connection_timeout(5, 0);
-  c.set_read_timeout(60, 0);
-  c.set_tcp_nodelay(true);
-  return c;
-}
-
-httplib::Headers SignedHeaders(const std::optional<SecretKey>& key, const std::string& method,
-                               const std::string& target, const std::string& body) {
-  if (!key) return {};
-  auto h = api::SignTarget(*key, method, target, body);
-  return {h.begin(), h.end()};
-}
-
 }  // namespace
 
+Client::Client(std::string url, std::optional<SecretKey> key, std::string ca_file) {
+  http::ClientOptions o;
+  o.ca_file = std::move(ca_file);
+  http_ = std::make_shared<http::Client>(api::SigningClient(std::move(url), std::move(key), std::move(o)));
+}
+
+Result<http::Reply> Client::Send(const std::string& method, const std::string& path, const std::string& body,
+                                 const std::string& content_type) const {
+  CC_ASSIGN_OR_RETURN(http::Reply r, http_->Send(method, path, body, content_type));
+  CC_RETURN_IF_ERROR(FromReply(r));
+  return r;
+}
+
 Result<std::string> Client::GetRaw(const std::string& path) const {
-  auto c = Make(url_, ca_file_);
-  auto r = c.Get(path, SignedHeaders(key_, "GET", path, ""));
-  CC_RETURN_IF_ERROR(FromReply(r, url_));
-  return r->body;
+  CC_ASSIGN_OR_RETURN(http::Reply r, Send("GET", path, "", ""));
+  return std::move(r.body);
 }
 
 Result<Client::Reply> Client::GetWithHeaders(const std::string& path) const {
-  auto c = Make(url_, ca_file_);
-  auto r = c.Get(path, SignedHeaders(key_, "GET", path, ""));
-  CC_RETURN_IF_ERROR(FromReply(r, url_));
-  Reply out{r->body, {}};
-  for (const auto& [k, v] : r->headers) out.headers[k] = v;
+  CC_ASSIGN_OR_RETURN(http::Reply r, Send("GET", path, "", ""));
+  Reply out{std::move(r.body), {}};
+  for (auto& [k, v] : r.headers) out.headers[k] = v;
   return out;
 }
 
@@ -69,18 +60,14 @@ Result<nlohmann::json> Client::Get(const std::string& path) const {
 
 Result<nlohmann::json> Client::Post(const std::string& path, const std::string& body,
                                     const std::string& content_type) const {
-  auto c = Make(url_, ca_file_);
-  auto r = c.Post(path, SignedHeaders(key_, "POST", path, body), body, content_type);
-  CC_RETURN_IF_ERROR(FromReply(r, url_));
-  return ParseBody(r->body);
+  CC_ASSIGN_OR_RETURN(http::Reply r, Send("POST", path, body, content_type));
+  return ParseBody(r.body);
 }
 
 Result<nlohmann::json> Client::Put(const std::string& path, const std::string& body,
                                    const std::string& content_type) const {
-  auto c = Make(url_, ca_file_);
-  auto r = c.Put(path, SignedHeaders(key_, "PUT", path, body), body, content_type);
-  CC_RETURN_IF_ERROR(FromReply(r, url_));
-  return ParseBody(r->body);
+  CC_ASSIGN_OR_RETURN(http::Reply r, Send("PUT", path, body, content_type));
+  return ParseBody(r.body);
 }
 
 }  // namespace cc::cli

@@ -1,11 +1,15 @@
-// The CLI's HTTP client for a node's API.
+// The CLI's client of a node's API: the project's one HTTP client
+// (api/http/client.h), every request signed when a key is given, and JSON
+// error replies turned into a Status with their message.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
+#include "api/http/client.h"
 #include "crypto/keys.h"
 #include "util/status.h"
 
@@ -13,18 +17,16 @@ namespace cc::cli {
 
 class Client {
  public:
-  // `url` is "http://host:port" (or https once TLS lands). With a key, every
-  // request is signed (RFC 9421, api/http_signature.h).
-  // For https URLs the server's certificate is verified against `ca_file`
-  // (PEM), or else against the system's CA store.
-  explicit Client(std::string url, std::optional<SecretKey> key = std::nullopt,
-                  std::string ca_file = "")
-      : url_(std::move(url)), key_(std::move(key)), ca_file_(std::move(ca_file)) {}
+  // `url` is "http://host:port" or "https://host:port". With a key, every
+  // request is signed (RFC 9421, api/http_signature.h). For https URLs the
+  // server's certificate is verified against `ca_file` (PEM), or else
+  // against the system's CA store. Copies share one kept-alive connection.
+  explicit Client(std::string url, std::optional<SecretKey> key = std::nullopt, std::string ca_file = "");
 
   // Sends a request; a JSON error reply becomes a Status with its message.
   Result<nlohmann::json> Get(const std::string& path) const;
   Result<std::string> GetRaw(const std::string& path) const;
-  // The body with the reply's headers (names as sent).
+  // The body with the reply's headers (names lower-case).
   struct Reply {
     std::string body;
     std::map<std::string, std::string> headers;
@@ -36,9 +38,9 @@ class Client {
                              const std::string& content_type) const;
 
  private:
-  std::string url_;
-  std::optional<SecretKey> key_;
-  std::string ca_file_;
+  Result<http::Reply> Send(const std::string& method, const std::string& path, const std::string& body,
+                           const std::string& content_type) const;
+  std::shared_ptr<http::Client> http_;
 };
 
 }  // namespace cc::cli

@@ -90,8 +90,8 @@ int Fetch(const Conn& c, const Opts& o) {
     auto it = r->headers.find(k);
     return it == r->headers.end() ? std::string() : it->second;
   };
-  std::fprintf(stderr, "access: %s%s%s\n", header("Carechain-Access").c_str(),
-               header("Carechain-Consent").empty() ? "" : " under consent ", header("Carechain-Consent").c_str());
+  std::fprintf(stderr, "access: %s%s%s\n", header("carechain-access").c_str(),
+               header("carechain-consent").empty() ? "" : " under consent ", header("carechain-consent").c_str());
   if (!o.out.empty()) {
     Status s = WriteFileAtomic(o.out, r->body, 0600, /*overwrite=*/true);
     return s.ok() ? 0 : Fail(s);

@@ -68,9 +68,10 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   Reader r(t);
   CC_RETURN_IF_ERROR(r.Known({{"node", {"data_dir", "key_file", "genesis"}},
                               {"api", {"host", "port", "threads", "max_body_bytes", "max_wait_ms", "signature_window_s",
-                                       "requests_per_s_per_actor", "requests_per_s_per_address",
-                                       "max_concurrent_requests_per_address", "tls_cert",
-                                       "tls_key", "pack_checks_per_s_per_address", "portal_dir"}},
+                                       "requests_per_s_per_actor", "actor_burst", "requests_per_s_per_address",
+                                       "max_header_bytes", "max_headers", "header_timeout_ms", "body_timeout_ms",
+                                       "keepalive_timeout_ms", "max_connections", "max_connections_per_address",
+                                       "tls_cert", "tls_key", "pack_checks_per_s_per_address", "portal_dir"}},
                               {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity",
                                             "advertise_url", "peer_ca", "lease_ttl_s", "checkpoint_interval",
                                             "retain_blocks", "max_block_bytes"}},
@@ -89,7 +90,10 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   c.key_file = Resolve(base_dir, c.key_file);
   c.genesis = Resolve(base_dir, c.genesis);
   CC_RETURN_IF_ERROR(r.Str("api", "host", &c.api.host));
-  int64_t port = 8080, threads = 32, body = 8 << 20, wait = 30000;
+  // Defaults come from api::ApiOptions (docs/operations.md).
+  const api::ApiOptions d;
+  int64_t port = d.port, threads = d.threads, body = static_cast<int64_t>(d.max_body_bytes),
+          wait = static_cast<int64_t>(d.max_wait_ms);
   CC_RETURN_IF_ERROR(r.Int("api", "port", 0, 65535, &port));
   CC_RETURN_IF_ERROR(r.Int("api", "threads", 1, 1024, &threads));
   CC_RETURN_IF_ERROR(r.Int("api", "max_body_bytes", 1024, int64_t{1} << 30, &body));
@@ -98,19 +102,38 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   c.api.threads = static_cast<int>(threads);
   c.api.max_body_bytes = static_cast<size_t>(body);
   c.api.max_wait_ms = static_cast<uint64_t>(wait);
-  int64_t window = 60, per_actor = 1000, per_address = 2000;
+  int64_t header_bytes = static_cast<int64_t>(d.max_header_bytes), headers = static_cast<int64_t>(d.max_headers);
+  int64_t header_ms = static_cast<int64_t>(d.header_timeout_ms), body_ms = static_cast<int64_t>(d.body_timeout_ms);
+  int64_t idle_ms = static_cast<int64_t>(d.keepalive_timeout_ms);
+  int64_t conns = d.max_connections, conns_per_address = d.max_connections_per_address;
+  CC_RETURN_IF_ERROR(r.Int("api", "max_header_bytes", 1024, 1 << 20, &header_bytes));
+  CC_RETURN_IF_ERROR(r.Int("api", "max_headers", 8, 10000, &headers));
+  CC_RETURN_IF_ERROR(r.Int("api", "header_timeout_ms", 100, 600000, &header_ms));
+  CC_RETURN_IF_ERROR(r.Int("api", "body_timeout_ms", 100, 3600000, &body_ms));
+  CC_RETURN_IF_ERROR(r.Int("api", "keepalive_timeout_ms", 100, 3600000, &idle_ms));
+  CC_RETURN_IF_ERROR(r.Int("api", "max_connections", 1, 1'000'000, &conns));
+  CC_RETURN_IF_ERROR(r.Int("api", "max_connections_per_address", 1, 1'000'000, &conns_per_address));
+  c.api.max_header_bytes = static_cast<size_t>(header_bytes);
+  c.api.max_headers = static_cast<size_t>(headers);
+  c.api.header_timeout_ms = static_cast<uint64_t>(header_ms);
+  c.api.body_timeout_ms = static_cast<uint64_t>(body_ms);
+  c.api.keepalive_timeout_ms = static_cast<uint64_t>(idle_ms);
+  c.api.max_connections = static_cast<int>(conns);
+  c.api.max_connections_per_address = static_cast<int>(conns_per_address);
+  int64_t window = static_cast<int64_t>(d.signature_window_s);
+  int64_t per_actor = static_cast<int64_t>(d.requests_per_s_per_actor), burst = static_cast<int64_t>(d.actor_burst);
+  int64_t per_address = static_cast<int64_t>(d.requests_per_s_per_address);
   CC_RETURN_IF_ERROR(r.Int("api", "signature_window_s", 5, 3600, &window));
   CC_RETURN_IF_ERROR(r.Int("api", "requests_per_s_per_actor", 0, 1'000'000, &per_actor));
+  CC_RETURN_IF_ERROR(r.Int("api", "actor_burst", 0, 10'000'000, &burst));
   CC_RETURN_IF_ERROR(r.Int("api", "requests_per_s_per_address", 0, 1'000'000, &per_address));
   c.api.signature_window_s = static_cast<uint64_t>(window);
   c.api.requests_per_s_per_actor = static_cast<double>(per_actor);
+  c.api.actor_burst = static_cast<double>(burst);
   c.api.requests_per_s_per_address = static_cast<double>(per_address);
-  int64_t pack_checks = 10;
+  int64_t pack_checks = static_cast<int64_t>(d.pack_checks_per_s_per_address);
   CC_RETURN_IF_ERROR(r.Int("api", "pack_checks_per_s_per_address", 0, 1'000'000, &pack_checks));
   c.api.pack_checks_per_s_per_address = static_cast<double>(pack_checks);
-  int64_t concurrent = 16;
-  CC_RETURN_IF_ERROR(r.Int("api", "max_concurrent_requests_per_address", 1, 1024, &concurrent));
-  c.api.max_concurrent_requests_per_address = static_cast<int>(concurrent);
   CC_RETURN_IF_ERROR(r.Str("api", "tls_cert", &c.api.tls_cert_file));
   CC_RETURN_IF_ERROR(r.Str("api", "tls_key", &c.api.tls_key_file));
   if (c.api.tls_cert_file.empty() != c.api.tls_key_file.empty()) {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "api/server.h"
+#include "api/options.h"
 #include "ordering/etcd_orderer.h"
 #include "ordering/solo.h"
 #include "util/status.h"

@@ -38,9 +38,13 @@ TEST(Config, DefaultsAndRelativePaths) {
   EXPECT_EQ(c->genesis, "/etc/carechain/genesis.json");
   EXPECT_EQ(c->api.host, "127.0.0.1");
   EXPECT_EQ(c->api.port, 8080);
-  EXPECT_EQ(c->api.threads, 32);
+  EXPECT_EQ(c->api.threads, 8);
   EXPECT_EQ(c->api.max_body_bytes, size_t{8} << 20);
   EXPECT_EQ(c->api.max_wait_ms, 30000u);
+  EXPECT_EQ(c->api.header_timeout_ms, 10000u);
+  EXPECT_EQ(c->api.body_timeout_ms, 30000u);
+  EXPECT_EQ(c->api.max_headers, 100u);
+  EXPECT_EQ(c->api.max_connections_per_address, 1000);
   EXPECT_EQ(c->ordering, "solo");
   EXPECT_EQ(c->solo.max_block_txs, 2000u);
   EXPECT_EQ(c->solo.block_interval_ms, 10u);

@@ -47,13 +47,13 @@ class NodeTest : public ::testing::Test {
     TxPtr tx = Transaction::Sign(b, doctor_);
     testing::SignedClient cli("127.0.0.1", node.api_port(), doctor_);
     auto r = cli.Post("/v1/transactions?wait=commit", tx->encoded(), "application/octet-stream");
-    return r ? r->status : -1;
+    return r.ok() ? r->status : -1;
   }
 
   uint64_t Height(Node& node) {
-    httplib::Client cli("127.0.0.1", node.api_port());
+    http::Client cli("http://127.0.0.1:" + std::to_string(node.api_port()));
     auto r = cli.Get("/healthz");
-    if (!r) return ~0ull;
+    if (!r.ok()) return ~0ull;
     return nlohmann::json::parse(r->body)["height"].get<uint64_t>();
   }
 

@@ -1,8 +1,6 @@
 #include "node/peer_client.h"
 
-#include <httplib.h>
-
-#include "api/http_signature.h"
+#include "api/signing_client.h"
 #include "codec/varint.h"
 
 namespace cc::node {
@@ -23,29 +21,23 @@ PeerClient::PeerClient(SecretKey node_key, std::string ca_file)
 
 PeerClient::~PeerClient() = default;
 
-httplib::Client& PeerClient::ClientFor(const std::string& url) {
+http::Client& PeerClient::ClientFor(const std::string& url) {
   auto& client = clients_[url];
   if (!client) {
-    client = std::make_unique<httplib::Client>(url);
-    if (!ca_file_.empty()) client->set_ca_cert_path(ca_file_.c_str());
-    client->enable_server_certificate_verification(true);
-    client->set_keep_alive(true);
-    client->set_tcp_nodelay(true);
-    client->set_connection_timeout(2, 0);
-    client->set_read_timeout(10, 0);
+    http::ClientOptions o;
+    o.ca_file = ca_file_;
+    o.connect_timeout = std::chrono::seconds(2);
+    o.request_timeout = std::chrono::seconds(10);
+    // The forwarder retries on its own schedule; a busy proposer is not waited out here.
+    o.max_retries = 0;
+    client = std::make_unique<http::Client>(api::SigningClient(url, key_, std::move(o)));
   }
   return *client;
 }
 
 Result<std::string> PeerClient::FetchBlock(const std::string& url, uint64_t height) {
-  const std::string path = "/v1/blocks/" + std::to_string(height) + "?format=binary";
-  auto signed_headers = api::SignTarget(key_, "GET", path, "");
-  httplib::Headers headers(signed_headers.begin(), signed_headers.end());
-  auto r = ClientFor(url).Get(path, headers);
-  if (!r) {
-    clients_.erase(url);
-    return Status::Unavailable("cannot reach " + url + ": " + httplib::to_string(r.error()));
-  }
+  auto r = ClientFor(url).Get("/v1/blocks/" + std::to_string(height) + "?format=binary");
+  if (!r.ok()) return r.status();
   if (r->status != 200) {
     return Status::Unavailable("HTTP " + std::to_string(r->status) + " from " + url + " for block " +
                                std::to_string(height));
@@ -55,18 +47,10 @@ Result<std::string> PeerClient::FetchBlock(const std::string& url, uint64_t heig
 
 Status PeerClient::Forward(const std::string& url, const std::vector<TxPtr>& txs,
                            std::vector<std::pair<size_t, Status>>* rejected) {
-  httplib::Client& client = ClientFor(url);
   codec::Writer w;
   for (const auto& tx : txs) w.Bytes(tx->encoded());
-  const std::string body = w.Take();
-  const std::string path = "/v1/transactions/batch";
-  auto signed_headers = api::SignTarget(key_, "POST", path, body);
-  httplib::Headers headers(signed_headers.begin(), signed_headers.end());
-  auto r = client.Post(path, headers, body, "application/octet-stream");
-  if (!r) {
-    clients_.erase(url);
-    return Status::Unavailable("cannot reach " + url + ": " + httplib::to_string(r.error()));
-  }
+  auto r = ClientFor(url).Post("/v1/transactions/batch", w.Take(), "application/octet-stream");
+  if (!r.ok()) return r.status();
   auto j = nlohmann::json::parse(r->body, nullptr, false);
   if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
     std::string msg = j.is_object() && j.contains("message") && j["message"].is_string()

@@ -12,9 +12,8 @@
 #include <memory>
 #include <string>
 
+#include "api/http/client.h"
 #include "ordering/etcd_orderer.h"
-
-namespace httplib { class Client; }
 
 namespace cc::node {
 
@@ -30,11 +29,11 @@ class PeerClient {
   Result<std::string> FetchBlock(const std::string& url, uint64_t height);
 
  private:
-  httplib::Client& ClientFor(const std::string& url);
+  http::Client& ClientFor(const std::string& url);
 
   SecretKey key_;
   std::string ca_file_;
-  std::map<std::string, std::unique_ptr<httplib::Client>> clients_;
+  std::map<std::string, std::unique_ptr<http::Client>> clients_;
 };
 
 }  // namespace cc::node

@@ -5,8 +5,11 @@
 // The PostgreSQL instances need a server: set CARECHAIN_TEST_PG to a libpq
 // connection string, e.g.
 //   export CARECHAIN_TEST_PG="$(scripts/pg-test-cluster start /tmp/ccpg)"
-// Without it they are skipped. Each test works in a schema of its own, so
-// test processes may share the database.
+// (./test does). Without it, or when its server cannot be used, they fail:
+// a missing dependency is never a skip. To leave them out on purpose:
+//   --gtest_filter=-*/postgres:PostgresRecordStoreTest.*
+// Each test works in a schema of its own, so test processes may share the
+// database.
 #include "offchain/record_store.h"
 
 #include <gtest/gtest.h>
@@ -80,7 +83,8 @@ std::vector<std::string> Ids(const std::vector<OutboxEntry>& entries) {
 class Engine {
  public:
   virtual ~Engine() = default;
-  // Why the engine cannot be tested here, or "" if it can.
+  // Why the engine cannot be tested here, or "" if it can (the test then
+  // fails with this message).
   virtual std::string Unavailable() const { return ""; }
   virtual Result<std::unique_ptr<RecordStore>> Open() = 0;
 };
@@ -106,7 +110,10 @@ class PostgresEngine final : public Engine {
     static std::atomic<int> counter{0};
     schema_ = "cc_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
     auto r = PostgresQueryForTesting(base_, "CREATE SCHEMA " + schema_);
-    if (!r.ok()) setup_error_ = r.status().ToString();
+    if (!r.ok()) {
+      setup_error_ = std::string(kPgEnv) + " is set, but its PostgreSQL cannot be used (CREATE SCHEMA " +
+                     schema_ + "): " + r.status().ToString();
+    }
   }
   ~PostgresEngine() override {
     if (!schema_.empty() && setup_error_.empty()) {
@@ -116,9 +123,11 @@ class PostgresEngine final : public Engine {
 
   std::string Unavailable() const override {
     if (base_.empty()) {
-      return std::string(kPgEnv) + " is not set; to run the PostgreSQL tests: export " + kPgEnv +
+      return std::string(kPgEnv) + " is not set, so the PostgreSQL store cannot be tested (a failure, not a "
+             "skip); to run the PostgreSQL tests: export " + kPgEnv +
              "=\"$(scripts/pg-test-cluster start /tmp/ccpg)\" (and afterwards "
-             "scripts/pg-test-cluster stop /tmp/ccpg)";
+             "scripts/pg-test-cluster stop /tmp/ccpg); to leave them out: "
+             "--gtest_filter=-*/postgres:PostgresRecordStoreTest.*";
     }
     return setup_error_;
   }
@@ -160,7 +169,7 @@ class RecordStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     engine_ = MakeEngine(GetParam());
-    if (std::string why = engine_->Unavailable(); !why.empty()) GTEST_SKIP() << why;
+    if (std::string why = engine_->Unavailable(); !why.empty()) FAIL() << why;
     Reopen();
   }
 
@@ -531,7 +540,7 @@ TEST(SqliteRecordStoreTest, ErasedRecordLeavesNoBytesInAnyFile) {
 class PostgresRecordStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::string why = engine_.Unavailable(); !why.empty()) GTEST_SKIP() << why;
+    if (std::string why = engine_.Unavailable(); !why.empty()) FAIL() << why;
     auto s = engine_.Open();
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);

@@ -149,47 +149,64 @@ def test_rate_limit_per_address_answers_429_json(node_factory):
     node.stop()
 
 
-def test_one_address_cannot_occupy_the_whole_pool(node_factory):
-    # 16 long polls in progress (the default api.max_concurrent_requests_per_address):
-    # the 17th concurrent request from the same address is refused with 429,
-    # and once the polls return the address is served again.
-    net = node_factory.demo("concurrency")
+def test_waiting_requests_hold_no_thread(node_factory):
+    # 64 long polls from one address on a node with 2 server threads: they
+    # wait parked, another request from the same address is served meanwhile,
+    # and the block they wait for releases every one of them.
+    net = node_factory.demo("parked", threads=2)
     node = node_factory.node(net)
-    head = node.api().info()["height"]
-    started = threading.Barrier(17)
+    api = node.api()
+    head = api.info()["height"]
     results = []
-
-    def poll():
-        api = node.api()
-        started.wait()
-        results.append(api.get(f"/v1/blocks/{head + 100}?wait_ms=8000", timeout=30).status_code)
-
-    polls = [threading.Thread(target=poll) for _ in range(16)]
+    polls = [threading.Thread(target=lambda: results.append(
+        node.api().get(f"/v1/blocks/{head + 1}?wait_ms=25000", timeout=60).status_code)) for _ in range(64)]
     for t in polls:
         t.start()
-    started.wait()
-    api = node.api()
-    refused = None
-    # While the polls are held (8 s), the 17th request must be refused once
-    # all 16 have reached the server (a few ms, longer on a loaded machine).
-    # The probe is paced below api.requests_per_s_per_actor (1000/s): on a
-    # loaded machine the polls can take long to arrive, and an unpaced probe
-    # would meet the per-key limit first.
-    while any(t.is_alive() for t in polls):
-        r = api.get("/v1/info")
-        if r.status_code == 429:
-            refused = r
-            break
-        time.sleep(0.002)
+    for _ in range(20):
+        assert api.get("/v1/info").status_code == 200
+    admin = Key.from_file(net.key_path("hospital-admin"))
+    tx = net.tx(admin, api.next_nonce(admin.public_hex), "identity", "register_actor",
+                {"key": Key().public_hex, "org": "st-marien-hospital", "role": "patient"})
+    api.commit(tx)
     for t in polls:
-        t.join()
-    # The 17th request is refused: usually the probe, but a poll that
-    # arrives while a probe is in progress is the 17th just as well.
-    assert refused is not None or 429 in results, "a 17th concurrent request was not refused"
-    if refused is not None:
-        assert refused.json()["code"] == "rate_limited" and "concurrent" in refused.json()["message"]
-    assert set(results) <= {404, 429} and results.count(404) >= 15, results  # polls ended normally
-    assert api.get("/v1/info").status_code == 200
+        t.join(timeout=30)
+        assert not t.is_alive(), "a long poll was not released by the block it waited for"
+    assert results == [200] * 64, results
+    node.stop()
+
+
+def test_connections_over_the_per_address_cap_get_429(node_factory):
+    net = node_factory.demo("conncap")
+    text = open(net.config_path).read().replace("port = 0\n", "port = 0\nmax_connections_per_address = 8\n", 1)
+    open(net.config_path, "w").write(text)
+    node = node_factory.node(net)
+    held = []
+    for _ in range(8):
+        s = socket.create_connection(("127.0.0.1", node.port), timeout=10)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 200")  # counted: served, and kept alive
+        held.append(s)
+    over = socket.create_connection(("127.0.0.1", node.port), timeout=10)
+    reply = over.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 429") and b"Retry-After: 1" in reply, reply
+    assert b'"code":"rate_limited"' in reply
+    over.close()
+    # Another address is not affected, and a freed slot serves again.
+    other = socket.socket()
+    other.bind(("127.0.0.2", 0))
+    other.connect(("127.0.0.1", node.port))
+    other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert other.recv(4096).startswith(b"HTTP/1.1 200")
+    held.pop().close()
+    deadline = time.monotonic() + 10
+    while True:  # the server sees the close asynchronously
+        s = socket.create_connection(("127.0.0.1", node.port), timeout=10)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        if s.recv(4096).startswith(b"HTTP/1.1 200"):
+            break
+        assert time.monotonic() < deadline, "a closed connection's slot was never freed"
+    for s in held:
+        s.close()
     node.stop()
 
 

@@ -134,6 +134,65 @@ def test_rules_alerts_stream_fhir_and_proofs(watch, cli, tmp_path):
     assert h.hex() == p["root"] == anchors[0]["root"]
 
 
+def test_strangers_read_none_of_a_patients_wearable_data(watch):
+    """Registered keys with no relation to the patient (another organisation's
+    provider and pharmacist, a provider of the custodian she did not name,
+    another patient) are refused her device's on-chain entries and her
+    off-chain readings; she and the provider she named are served. Chain
+    readers see the module queries (the chain holds them anyway) but not the
+    readings."""
+    net, node, device, _ = watch
+    patient = net.keys["patient-anna"]
+    api = node.api(patient)
+    readings = [{"t": T0 + i * MIN, "metric": "heart_rate", "value": 60 + i} for i in range(5)]
+    r = api.post_json("/v1/wearables/batches?wait=commit", python_batch(device, 1, readings))
+    assert r.status_code == 200 and r.json()["status"] == "committed", r.text
+    r = api.s.put(node.url + "/v1/wearables/rules",
+                  data=json.dumps({"rules": [{"id": "tachy", "metric": "heart_rate", "above": 100, "for_s": 300}],
+                                   "notify": [net.keys["dr-weber"].public_hex]}),
+                  headers={"Content-Type": "application/json"}, timeout=30)
+    assert r.status_code == 200, r.text
+    # Another patient of the same hospital.
+    other = cchelpers.Key()
+    admin = net.keys["hospital-admin"]
+    admin_api = node.api(admin)
+    st = admin_api.commit(net.tx(admin, admin_api.next_nonce(admin.public_hex), "identity", "register_actor",
+                                 {"key": other.public_hex, "org": "st-marien-hospital", "role": "patient"}))
+    assert st["result"]["code"] == "ok", st
+
+    dev, anna = device.public_hex, patient.public_hex
+    queries = [f"/v1/modules/wearables/devices/{dev}", f"/v1/modules/wearables/devices/{dev}/anchors",
+               f"/v1/modules/wearables/patients/{anna}/devices"]
+    off_chain = [f"/v1/wearables/devices/{dev}/readings?seq=1", f"/v1/wearables/devices/{dev}/readings?seq=1&index=2",
+                 f"/v1/wearables/devices/{dev}/readings?seq=1&format=fhir"]
+    strangers = {"dr-koch (the practice's provider)": net.keys["dr-koch"],
+                 "dr-yilmaz (the custodian's provider, not named)": net.keys["dr-yilmaz"],
+                 "pharmacist-braun": net.keys["pharmacist-braun"],
+                 "researcher-lang": net.keys["researcher-lang"],
+                 "another patient": other}
+    for who, key in strangers.items():
+        for path in queries + off_chain:
+            r = node.api(key).get(path)
+            assert r.status_code == 403, f"{who} read {path}: {r.status_code} {r.text[:200]}"
+            cchelpers.assert_json_error(r, 403, "permission_denied")
+    # Chain readers: the on-chain entries, not the readings.
+    for key in (net.keys["auditor-vogel"], admin):
+        for path in queries:
+            assert node.api(key).get(path).status_code == 200, path
+        for path in off_chain:
+            cchelpers.assert_json_error(node.api(key).get(path), 403, "permission_denied")
+    # The patient and the provider she named are served.
+    for key in (patient, net.keys["dr-weber"]):
+        reader = node.api(key)
+        assert reader.get_json(queries[0])["patient"] == anna
+        assert reader.get_json(queries[1])["anchors"][0]["count"] == 5
+        assert [d["device"] for d in reader.get_json(queries[2])["devices"]] == [dev]
+        got = reader.get_json(off_chain[0])["readings"]
+        assert [x["t"] for x in got] == [x["t"] for x in readings]
+        assert reader.get_json(off_chain[1])["reading"]["t"] == T0 + 2 * MIN
+        assert reader.get_json(off_chain[2])["total"] == 5
+
+
 def test_bad_batches_are_refused_and_change_nothing(watch, cli):
     net, node, device, _ = watch
     patient = net.keys["patient-anna"]
