@@ -128,7 +128,7 @@ Status WriteSoloNodeDir(const std::string& dir, const SecretKey& node, const nlo
   const std::string toml =
       "[node]\ndata_dir = \"node-data\"\nkey_file = \"keys/node.key\"\ngenesis = \"genesis.json\"\n"
       "[api]\nhost = \"127.0.0.1\"\nport = 0\nthreads = 32\nmax_body_bytes = 16777216\n"
-      "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\nmax_concurrent_requests_per_address = 1024\n"
+      "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\nmax_connections_per_address = 1024\n"
       "[ordering]\nbackend = \"solo\"\nmax_block_txs = 5000\nblock_interval_ms = " + std::to_string(interval_ms) +
       "\n[log]\nlevel = " + TomlString(log_level) + "\n[offchain]\nengine = \"sqlite\"\n";
   return WriteFileAtomic(dir + "/node.toml", toml, 0644, true);

@@ -60,7 +60,7 @@ Status MakeClusterDir(const InitOptions& o) {
         // The driver and the nodes' forwarding all come from 127.0.0.1, with
         // few keys: no rate limits, room for every connection.
         "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\n"
-        "max_concurrent_requests_per_address = 1024\n"
+        "max_connections_per_address = 1024\n"
         "[ordering]\nbackend = \"etcd\"\nmax_block_txs = " + std::to_string(o.max_block_txs) +
         "\nblock_interval_ms = " + std::to_string(o.interval_ms) +
         "\nmempool_capacity = 1000000\nlease_ttl_s = " + std::to_string(o.lease_ttl_s) + "\n" +

@@ -304,7 +304,7 @@ int SupplyInit(const InitOpts& o) {
       // request rates, room for every connection; the public pack check's
       // limit raised to its maximum (still on: its cost is measured).
       "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\n"
-      "max_concurrent_requests_per_address = 1024\npack_checks_per_s_per_address = 1000000\n"
+      "max_connections_per_address = 1024\npack_checks_per_s_per_address = 1000000\n"
       "[ordering]\nbackend = \"solo\"\nmax_block_txs = " +
       std::to_string(o.max_block_txs) + "\nblock_interval_ms = " + std::to_string(o.interval_ms) +
       "\nmempool_capacity = 1000000\n"
