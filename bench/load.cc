@@ -32,7 +32,6 @@
 // Research aggregates over wearable data (load_research.cc): research-init,
 // research-load and research-query.
 #include <fcntl.h>
-#include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -52,7 +51,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "api/http_signature.h"
+#include "api/signing_client.h"
 #include "codec/canonical_json.h"
 #include "codec/varint.h"
 #include "crypto/keyfile.h"
@@ -91,10 +90,17 @@ nlohmann::json LatencyMs(std::vector<double>* seconds) {
   return {{"p50", pct(0.50)}, {"p90", pct(0.90)}, {"p99", pct(0.99)}, {"max", pct(1.0)}};
 }
 
-httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& target,
-                        const std::string& body) {
-  auto h = api::SignTarget(key, method, target, body);
-  return {h.begin(), h.end()};
+http::ClientOptions NoRetries(std::chrono::milliseconds timeout) {
+  http::ClientOptions o;
+  o.max_retries = 0;
+  o.connect_timeout = std::chrono::seconds(5);
+  o.request_timeout = timeout;
+  return o;
+}
+
+http::Headers SignFor(const http::Client& c, const http::Signer& sign, std::string_view method,
+                      std::string_view target, std::string_view body) {
+  return sign(method, c.authority(), target, body);
 }
 
 std::vector<std::string> SplitList(const std::string& s) {
@@ -122,13 +128,14 @@ Status WriteSoloNodeDir(const std::string& dir, const SecretKey& node, const nlo
   const std::string toml =
       "[node]\ndata_dir = \"node-data\"\nkey_file = \"keys/node.key\"\ngenesis = \"genesis.json\"\n"
       "[api]\nhost = \"127.0.0.1\"\nport = 0\nthreads = 32\nmax_body_bytes = 16777216\n"
-      "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\nmax_concurrent_requests_per_address = 1024\n"
+      "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\nmax_connections_per_address = 1024\n"
       "[ordering]\nbackend = \"solo\"\nmax_block_txs = 5000\nblock_interval_ms = " + std::to_string(interval_ms) +
       "\n[log]\nlevel = " + TomlString(log_level) + "\n[offchain]\nengine = \"sqlite\"\n";
   return WriteFileAtomic(dir + "/node.toml", toml, 0644, true);
 }
 
-DriveResult Drive(const std::string& node, int conns, double seconds, const std::function<DriveStep(int)>& make_step) {
+DriveResult Drive(const std::string& node, int conns, double seconds,
+                  const std::function<SecretKey(int)>& key_of, const std::function<DriveStep(int)>& make_step) {
   DriveResult out;
   std::atomic<uint64_t> steps{0}, errors{0};
   std::mutex mu;
@@ -137,9 +144,7 @@ DriveResult Drive(const std::string& node, int conns, double seconds, const std:
   std::vector<std::thread> pool;
   for (int i = 0; i < conns; ++i) {
     pool.emplace_back([&, i] {
-      httplib::Client c(node);
-      c.set_keep_alive(true);
-      c.set_read_timeout(60, 0);
+      http::Client c = api::SigningClient(node, key_of(i), NoRetries(std::chrono::seconds(60)));
       DriveStep step = make_step(i);
       std::vector<double> mine;
       while (Clk::now() < end) {
@@ -289,13 +294,16 @@ int Run(const RunOptions& o) {
   const uint64_t txs = o.txs;
   const SecretKey reader = ActorKey(0);  // an admin of bench-org: may read the chain
   std::vector<NodeView> views(n);
-  std::vector<std::unique_ptr<httplib::Client>> info_clients;
+  // Unsigned clients: each request is signed by its actor (SignFor).
+  std::vector<http::Client> info_clients;
+  const http::Signer sign_reader = api::SignWith(reader);
   std::string chain_id;
   for (size_t k = 0; k < n; ++k) {
     views[k].url = o.nodes[k];
-    info_clients.push_back(std::make_unique<httplib::Client>(o.nodes[k]));
-    auto info = info_clients[k]->Get("/v1/info", Signed(reader, "GET", "/v1/info"));
-    if (!info || info->status != 200) {
+    info_clients.emplace_back(o.nodes[k], NoRetries(std::chrono::seconds(5)));
+    auto info = info_clients[k].Send("GET", "/v1/info", "", "",
+                                     SignFor(info_clients[k], sign_reader, "GET", "/v1/info"));
+    if (!info.ok() || info->status != 200) {
       std::fprintf(stderr, "error: cannot reach %s\n", o.nodes[k].c_str());
       return 1;
     }
@@ -327,8 +335,9 @@ int Run(const RunOptions& o) {
   for (int i = 0; i < actors; ++i) {
     keys.push_back(ActorKey(i));
     std::string target = "/v1/actors/" + keys.back().public_key().hex() + "/nonce";
-    auto r = info_clients[node_of_conn(i % conns)]->Get(target, Signed(keys.back(), "GET", target));
-    if (!r || r->status != 200) { std::fprintf(stderr, "error: nonce query failed\n"); return 1; }
+    http::Client& c = info_clients[node_of_conn(i % conns)];
+    auto r = c.Send("GET", target, "", "", SignFor(c, api::SignWith(keys.back()), "GET", target));
+    if (!r.ok() || r->status != 200) { std::fprintf(stderr, "error: nonce query failed\n"); return 1; }
     next_nonce.push_back(nlohmann::json::parse(r->body)["next_nonce"]);
   }
   std::vector<std::vector<TxPtr>> per_conn(conns);
@@ -411,9 +420,7 @@ int Run(const RunOptions& o) {
   // each transaction's result), match its transactions.
   auto follow = [&](size_t k) {
     NodeView& v = views[k];
-    httplib::Client c(v.url);
-    c.set_read_timeout(30, 0);
-    c.set_tcp_nodelay(true);
+    http::Client c = api::SigningClient(v.url, reader, NoRetries(std::chrono::seconds(30)));
     uint64_t h = v.start_height + 1;
     for (;;) {
       {
@@ -421,12 +428,12 @@ int Run(const RunOptions& o) {
         if (v.committed + v.rejected >= txs) return;
       }
       std::string target = "/v1/blocks/" + std::to_string(h) + "?wait_ms=1000&format=binary";
-      auto r = c.Get(target, Signed(reader, "GET", target));
+      auto r = c.Get(target);
       auto now = Clk::now();
       if (v.killed) return;
-      if (!r || (r->status != 200 && r->status != 404)) {
-        std::string e = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200)
-                          : httplib::to_string(r.error());
+      if (!r.ok() || (r->status != 200 && r->status != 404)) {
+        std::string e = r.ok() ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200)
+                               : r.status().message();
         std::fprintf(stderr, "follower of %s: %s\n", v.url.c_str(), e.c_str());
         std::lock_guard<std::mutex> lock(mu);
         v.error = e;
@@ -534,10 +541,8 @@ int Run(const RunOptions& o) {
   for (int c = 0; c < conns; ++c) {
     senders.emplace_back([&, c] {
       const size_t k = node_of_conn(c);
-      httplib::Client client(o.nodes[k]);
-      client.set_keep_alive(true);
-      client.set_tcp_nodelay(true);  // headers and body go out as two writes
-      client.set_read_timeout(60, 0);
+      http::Client client =
+          api::SigningClient(o.nodes[k], keys[c % actors], NoRetries(std::chrono::seconds(60)));
       const auto& mine = per_conn[c];
       const double per_conn_rate = o.rate / conns;
       auto t0 = Clk::now();
@@ -556,11 +561,9 @@ int Run(const RunOptions& o) {
           std::lock_guard<std::mutex> lock(mu);
           for (size_t t = i; t < end; ++t) sent.emplace(mine[t]->id(), Sent{now, k});
         }
-        auto r = client.Post("/v1/transactions/batch",
-                             Signed(keys[c % actors], "POST", "/v1/transactions/batch", body), body,
-                             "application/octet-stream");
-        if (!r) {
-          if (!views[k].killed) std::fprintf(stderr, "sender %d: %s\n", c, httplib::to_string(r.error()).c_str());
+        auto r = client.Post("/v1/transactions/batch", body, "application/octet-stream");
+        if (!r.ok()) {
+          if (!views[k].killed) std::fprintf(stderr, "sender %d: %s\n", c, r.status().message().c_str());
           return;
         }
         auto j = nlohmann::json::parse(r->body, nullptr, false);
@@ -666,12 +669,11 @@ int Reads(const std::string& node_url, const std::string& path, bool sign, int c
   std::vector<std::thread> pool;
   for (int c = 0; c < conns; ++c) {
     pool.emplace_back([&] {
-      httplib::Client client(node_url);
-      client.set_keep_alive(true);
-      client.set_tcp_nodelay(true);
+      http::Client client = api::SigningClient(node_url, sign ? std::optional(reader) : std::nullopt,
+                                               NoRetries(std::chrono::seconds(5)));
       while (Clk::now() < end) {
-        auto r = sign ? client.Get(path, Signed(reader, "GET", path)) : client.Get(path);
-        (r && r->status == 200 ? ok : failed)++;
+        auto r = client.Get(path);
+        (r.ok() && r->status == 200 ? ok : failed)++;
       }
     });
   }
@@ -697,21 +699,16 @@ struct FetchOptions {
 // A signed client of one key on one keep-alive connection.
 class Api {
  public:
-  Api(const std::string& url, SecretKey key) : c_(url), key_(std::move(key)) {
-    c_.set_keep_alive(true);
-    c_.set_tcp_nodelay(true);
-    c_.set_read_timeout(60, 0);
-  }
-  httplib::Result Get(const std::string& target) {
-    return c_.Get(target, Signed(key_, "GET", target));
-  }
-  httplib::Result Post(const std::string& target, const std::string& body, const char* type) {
-    return c_.Post(target, Signed(key_, "POST", target, body), body, type);
+  Api(const std::string& url, SecretKey key)
+      : c_(api::SigningClient(url, key, NoRetries(std::chrono::seconds(60)))), key_(std::move(key)) {}
+  Result<http::Reply> Get(const std::string& target) { return c_.Get(target); }
+  Result<http::Reply> Post(const std::string& target, const std::string& body, const char* type) {
+    return c_.Post(target, body, type);
   }
   // The JSON reply of a GET; an error if not 200.
   Result<nlohmann::json> GetJson(const std::string& target) {
     auto r = Get(target);
-    if (!r) return Status::Unavailable(target + ": " + httplib::to_string(r.error()));
+    if (!r.ok()) return Status::Unavailable(target + ": " + r.status().message());
     if (r->status != 200)
       return Status::Unavailable(target + ": HTTP " + std::to_string(r->status) + " " + r->body);
     return nlohmann::json::parse(r->body);
@@ -733,7 +730,7 @@ class Api {
     CC_ASSIGN_OR_RETURN(b.payload, codec::ToCanonicalJson(payload));
     TxPtr tx = Transaction::Sign(std::move(b), key_);
     auto r = Post("/v1/transactions?wait=commit", tx->encoded(), "application/octet-stream");
-    if (!r) return Status::Unavailable(action + ": " + httplib::to_string(r.error()));
+    if (!r.ok()) return Status::Unavailable(action + ": " + r.status().message());
     auto j = nlohmann::json::parse(r->body, nullptr, false);
     if (!j.is_object() || j.value("status", "") != "committed" || j["result"]["code"] != "ok")
       return Status::Invalid(module + "." + action + " not committed ok: " + r->body);
@@ -742,7 +739,7 @@ class Api {
   const SecretKey& key() const { return key_; }
 
  private:
-  httplib::Client c_;
+  http::Client c_;
   SecretKey key_;
 };
 
@@ -831,9 +828,9 @@ bool Fetch(const FetchOptions& o, nlohmann::json* out) {
                                  {"media_type", "text/plain"},
                                  {"content", RecordContent(i, o.size)}};
           auto r = p.Post("/v1/records", body.dump(), "application/json");
-          if (!r || r->status != 201) {
+          if (!r.ok() || r->status != 201) {
             if (store_errors++ < 3)
-              std::fprintf(stderr, "store: %s\n", r ? r->body.c_str() : "no reply");
+              std::fprintf(stderr, "store: %s\n", r.ok() ? r->body.c_str() : "no reply");
             continue;
           }
           auto j = nlohmann::json::parse(r->body);
@@ -875,20 +872,18 @@ bool Fetch(const FetchOptions& o, nlohmann::json* out) {
     std::vector<std::thread> pool;
     for (int c = 0; c < o.conns; ++c) {
       pool.emplace_back([&, c] {
-        httplib::Client client(o.node_url);
-        client.set_keep_alive(true);
-        client.set_tcp_nodelay(true);
-        client.set_read_timeout(30, 0);
+        http::Client client(o.node_url, NoRetries(std::chrono::seconds(30)));
+        const http::Signer sign = api::SignWith(reader);
         lat[c].reserve(1 << 20);
         for (size_t i = static_cast<size_t>(c) * o.records / o.conns; Clk::now() < end; ++i) {
           const size_t k = i % o.records;
           const std::string target = "/v1/records/" + ids[k] + suffix;
-          auto headers = Signed(reader, "GET", target);  // the client's cost, outside the latency
+          auto headers = SignFor(client, sign, "GET", target);  // the client's cost, outside the latency
           auto t = Clk::now();
-          auto r = client.Get(target, headers);
+          auto r = client.Send("GET", target, "", "", headers);
           auto d = std::chrono::duration<double>(Clk::now() - t).count();
-          if (!r) {
-            errors[c][httplib::to_string(r.error())]++;
+          if (!r.ok()) {
+            errors[c][r.status().message()]++;
           } else if (r->status != 200) {
             errors[c]["HTTP " + std::to_string(r->status)]++;
           } else if (r->body != RecordContent(static_cast<int>(k), o.size)) {

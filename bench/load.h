@@ -4,8 +4,6 @@
 // load_supply.cc (the supply module: commissioning and pack verification).
 #pragma once
 
-#include <httplib.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -14,8 +12,10 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "api/http/client.h"
 #include "crypto/keys.h"
 #include "util/status.h"
 
@@ -37,9 +37,17 @@ double VerifyRate(int threads, double seconds);
 std::string TomlString(const std::string& v);
 // {"p50", "p90", "p99", "max"} in ms of latencies in seconds (sorts them).
 nlohmann::json LatencyMs(std::vector<double>* seconds);
-// RFC 9421 headers for one request (every API request is signed).
-httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& target,
-                        const std::string& body = "");
+// Options of the driver's HTTP clients (api::SigningClient, or
+// http::Client for unsigned requests): no retries, so that a 429 or 503 is
+// counted as the reply it is rather than waited out; 5 s to connect;
+// `timeout` to send a request and read its whole reply.
+http::ClientOptions NoRetries(std::chrono::milliseconds timeout);
+// The headers `sign` (api::SignWith) gives one request to `c`'s node, for
+// c.Send(..., headers) later: one client shared by several keys, requests
+// signed before a run, or signing kept out of a timed section.
+// REQUIRES: `c` has no signer of its own (its requests would carry two).
+http::Headers SignFor(const http::Client& c, const http::Signer& sign, std::string_view method,
+                      std::string_view target, std::string_view body = "");
 // Prints "error: <what>" on stderr; returns the exit status 1.
 int Fail(const std::string& what);
 // A folder for one solo node on 127.0.0.1: keys/node.key (`node`),
@@ -49,16 +57,18 @@ int Fail(const std::string& what);
 Status WriteSoloNodeDir(const std::string& dir, const SecretKey& node, const nlohmann::json& genesis,
                         int interval_ms, const std::string& log_level);
 // A closed-loop run: `conns` threads, each with its own keep-alive client
-// to `node` and its own step (`make_step(i)`), each calling its step until
-// `seconds` have passed or a step fails (the first failures are printed).
-// A step returns the seconds of the part it times (e.g. one request).
-using DriveStep = std::function<Result<double>(httplib::Client&)>;
+// to `node` signing with `key_of(i)` (never retrying, 60 s a request) and its
+// own step (`make_step(i)`), each calling its step until `seconds` have
+// passed or a step fails (the first failures are printed). A step returns
+// the seconds of the part it times (e.g. one request).
+using DriveStep = std::function<Result<double>(http::Client&)>;
 struct DriveResult {
   uint64_t steps = 0, errors = 0;
   double seconds = 0;
   std::vector<double> latencies;  // seconds, one per successful step
 };
-DriveResult Drive(const std::string& node, int conns, double seconds, const std::function<DriveStep(int)>& make_step);
+DriveResult Drive(const std::string& node, int conns, double seconds,
+                  const std::function<SecretKey(int)>& key_of, const std::function<DriveStep(int)>& make_step);
 // "a,b,c" -> {"a", "b", "c"} (empty parts dropped).
 std::vector<std::string> SplitList(const std::string& s);
 

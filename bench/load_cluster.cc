@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "api/signing_client.h"
 #include "crypto/keyfile.h"
 #include "ledger/block.h"
 #include "load.h"
@@ -59,7 +60,7 @@ Status MakeClusterDir(const InitOptions& o) {
         // The driver and the nodes' forwarding all come from 127.0.0.1, with
         // few keys: no rate limits, room for every connection.
         "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\n"
-        "max_concurrent_requests_per_address = 1024\n"
+        "max_connections_per_address = 1024\n"
         "[ordering]\nbackend = \"etcd\"\nmax_block_txs = " + std::to_string(o.max_block_txs) +
         "\nblock_interval_ms = " + std::to_string(o.interval_ms) +
         "\nmempool_capacity = 1000000\nlease_ttl_s = " + std::to_string(o.lease_ttl_s) + "\n" +
@@ -77,20 +78,18 @@ Status MakeClusterDir(const InitOptions& o) {
 Result<std::pair<size_t, std::string>> FindProposer(const std::vector<std::string>& urls,
                                                     const SecretKey& reader,
                                                     std::chrono::milliseconds timeout) {
-  std::vector<std::unique_ptr<httplib::Client>> clients;
-  for (const auto& u : urls) {
-    clients.push_back(std::make_unique<httplib::Client>(u));
-    clients.back()->set_connection_timeout(1, 0);
-    clients.back()->set_read_timeout(2, 0);
-  }
+  std::vector<http::Client> clients;
+  http::ClientOptions options = NoRetries(std::chrono::seconds(2));
+  options.connect_timeout = std::chrono::seconds(1);
+  for (const auto& u : urls) clients.push_back(api::SigningClient(u, reader, options));
   const auto deadline = Clk::now() + timeout;
   std::string seen;
   do {
     std::vector<std::pair<size_t, std::string>> proposers;
     seen.clear();
     for (size_t i = 0; i < urls.size(); ++i) {
-      auto r = clients[i]->Get("/v1/info", Signed(reader, "GET", "/v1/info"));
-      if (!r || r->status != 200) continue;
+      auto r = clients[i].Get("/v1/info");
+      if (!r.ok() || r->status != 200) continue;
       auto j = nlohmann::json::parse(r->body, nullptr, false);
       if (!j.is_object()) continue;
       const bool p = j.contains("cluster") && j["cluster"].value("proposer", false);
@@ -104,11 +103,10 @@ Result<std::pair<size_t, std::string>> FindProposer(const std::vector<std::strin
 }
 
 nlohmann::json TxCounters(const std::string& url, const SecretKey& reader) {
-  httplib::Client c(url);
-  c.set_read_timeout(5, 0);
-  auto r = c.Get("/metrics", Signed(reader, "GET", "/metrics"));
+  http::Client c = api::SigningClient(url, reader, NoRetries(std::chrono::seconds(5)));
+  auto r = c.Get("/metrics");
   nlohmann::json out = nlohmann::json::object();
-  if (!r || r->status != 200) return out;
+  if (!r.ok() || r->status != 200) return out;
   size_t pos = 0;
   while (pos < r->body.size()) {
     size_t end = r->body.find('\n', pos);

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "api/signing_client.h"
 #include "apps/coldchain/coldchain.h"
 #include "codec/canonical_json.h"
 #include "crypto/keyfile.h"
@@ -74,14 +75,15 @@ struct IngestOpts {
   double seconds = 20;
 };
 
-// One transaction of `key`, committed (?wait=commit); the reply.
-Result<nlohmann::json> Commit(httplib::Client& c, const SecretKey& key, uint64_t nonce, const std::string& module,
+// One transaction of `key`, committed (?wait=commit) through `c` (a client
+// signing with `key`); the reply.
+Result<nlohmann::json> Commit(http::Client& c, const SecretKey& key, uint64_t nonce, const std::string& module,
                               const std::string& action, const nlohmann::json& payload) {
   TxBody b{"carechain-coldchain-load", key.public_key(), nonce, module, action, *codec::ToCanonicalJson(payload)};
   const std::string body = Transaction::Sign(std::move(b), key)->ToJson().dump();
-  const std::string target = "/v1/transactions?wait=commit";
-  auto r = c.Post(target, Signed(key, "POST", target, body), body, "application/json");
-  if (!r || r->status != 200) return Status::Internal("commit " + action + ": " + (r ? r->body : "no reply"));
+  auto r = c.Post("/v1/transactions?wait=commit", body, "application/json");
+  if (!r.ok() || r->status != 200)
+    return Status::Internal("commit " + action + ": " + (r.ok() ? r->body : "no reply"));
   auto j = nlohmann::json::parse(r->body);
   if (j["result"]["code"] != "ok") return Status::Internal(action + ": " + j.dump());
   return j;
@@ -94,8 +96,8 @@ int ColdIngest(const IngestOpts& o) {
   const int loggers = nlohmann::json::parse(*text)["loggers"];
   if (o.batch < 1 || o.batch > coldchain::kMaxReadingsPerBatch) return Fail("--batch: 1 to 10000 readings");
   // The shipments: one pack each, one logger each, 2..8 °C.
-  httplib::Client setup(o.node);
   const SecretKey maker = ActorKey(kMakerKey);
+  http::Client setup = api::SigningClient(o.node, maker, NoRetries(std::chrono::seconds(5)));
   nlohmann::json packs = nlohmann::json::array();
   for (int i = 0; i < loggers; ++i)
     packs.push_back({{"gtin", kGtin}, {"serial", "S" + std::to_string(i)}, {"batch", "B1"}, {"expiry", "301231"}});
@@ -111,10 +113,11 @@ int ColdIngest(const IngestOpts& o) {
   }
 
   // Each logger sends its batches one after the other, each waiting for its commit.
-  DriveResult d = Drive(o.node, loggers, o.seconds, [&](int i) -> DriveStep {
+  auto logger_key = [](int i) { return ActorKey(kLoggerKeys + i); };
+  DriveResult d = Drive(o.node, loggers, o.seconds, logger_key, [&](int i) -> DriveStep {
     auto seq = std::make_shared<uint64_t>(1);
     auto t = std::make_shared<uint64_t>(1'790'000'000'000ull);
-    return [&o, i, seq, t](httplib::Client& c) -> Result<double> {
+    return [&o, i, seq, t](http::Client& c) -> Result<double> {
       const SecretKey key = ActorKey(kLoggerKeys + i);
       const std::string id = ShipmentId(i);
       std::vector<coldchain::Reading> r;
@@ -132,9 +135,9 @@ int ColdIngest(const IngestOpts& o) {
           nlohmann::json{{"tx", Transaction::Sign(std::move(b), key)->ToJson()}, {"readings", list}}.dump();
       const std::string target = "/v1/coldchain/batches?wait=commit";
       const auto t0 = Clk::now();
-      auto res = c.Post(target, Signed(key, "POST", target, body), body, "application/json");
-      if (!res || res->status != 200 || nlohmann::json::parse(res->body)["result"]["code"] != "ok")
-        return Status::Internal("batch failed: " + (res ? res->body : std::string("no reply")));
+      auto res = c.Post(target, body, "application/json");  // signed by `key` (Drive's client)
+      if (!res.ok() || res->status != 200 || nlohmann::json::parse(res->body)["result"]["code"] != "ok")
+        return Status::Internal("batch failed: " + (res.ok() ? res->body : std::string("no reply")));
       return std::chrono::duration<double>(Clk::now() - t0).count();
     };
   });

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "api/signing_client.h"
 #include "apps/wearables/summary.h"
 #include "apps/wearables/wearables.h"
 #include "codec/canonical_json.h"
@@ -112,10 +113,10 @@ TxPtr SignTx(const SecretKey& key, uint64_t nonce, const std::string& module, co
                            key);
 }
 
-// The JSON of a signed GET that answered 200.
-Result<nlohmann::json> GetJson(httplib::Client& c, const SecretKey& key, const std::string& target) {
-  auto r = c.Get(target, Signed(key, "GET", target));
-  if (!r) return Status::Unavailable(target + ": " + httplib::to_string(r.error()));
+// The JSON of a GET (through a signing client) that answered 200.
+Result<nlohmann::json> GetJson(http::Client& c, const std::string& target) {
+  auto r = c.Get(target);
+  if (!r.ok()) return Status::Unavailable(target + ": " + r.status().message());
   if (r->status != 200) return Status::Unavailable(target + ": HTTP " + std::to_string(r->status) + " " + r->body);
   return nlohmann::json::parse(r->body);
 }
@@ -123,9 +124,9 @@ Result<nlohmann::json> GetJson(httplib::Client& c, const SecretKey& key, const s
 // Admits `txs` with POST /v1/transactions/batch (kTxsPerPost a request),
 // then follows the blocks from the one after the head (as it was before)
 // until each of them is committed; an error if one is refused, or if no
-// block comes for 60 s. `reader` (a chain reader) signs the requests.
-Status CommitAll(httplib::Client& c, const SecretKey& reader, const std::vector<TxPtr>& txs, const char* what) {
-  CC_ASSIGN_OR_RETURN(auto info, GetJson(c, reader, "/v1/info"));
+// block comes for 60 s. `c` signs as a chain reader.
+Status CommitAll(http::Client& c, const std::vector<TxPtr>& txs, const char* what) {
+  CC_ASSIGN_OR_RETURN(auto info, GetJson(c, "/v1/info"));
   uint64_t h = info["height"].get<uint64_t>() + 1;
   std::unordered_set<std::string> pending;
   for (size_t i = 0; i < txs.size(); i += kTxsPerPost) {
@@ -135,8 +136,8 @@ Status CommitAll(httplib::Client& c, const SecretKey& reader, const std::vector<
       pending.insert(txs[t]->id().hex());
     }
     const std::string target = "/v1/transactions/batch";
-    auto r = c.Post(target, Signed(reader, "POST", target, body), body, "application/octet-stream");
-    if (!r) return Status::Unavailable(std::string(what) + ": " + httplib::to_string(r.error()));
+    auto r = c.Post(target, body, "application/octet-stream");
+    if (!r.ok()) return Status::Unavailable(std::string(what) + ": " + r.status().message());
     auto j = nlohmann::json::parse(r->body, nullptr, false);
     const size_t n = std::min(txs.size(), i + kTxsPerPost) - i;
     if (!j.is_object() || j.value("accepted", size_t{0}) != n)
@@ -144,9 +145,9 @@ Status CommitAll(httplib::Client& c, const SecretKey& reader, const std::vector<
   }
   for (auto last = Clk::now(); !pending.empty();) {
     const std::string target = "/v1/blocks/" + std::to_string(h) + "?wait_ms=1000&txs=full";
-    auto r = c.Get(target, Signed(reader, "GET", target));
-    if (!r || (r->status != 200 && r->status != 404))
-      return Status::Unavailable(target + ": " + (r ? r->body.substr(0, 200) : httplib::to_string(r.error())));
+    auto r = c.Get(target);
+    if (!r.ok() || (r->status != 200 && r->status != 404))
+      return Status::Unavailable(target + ": " + (r.ok() ? r->body.substr(0, 200) : r.status().message()));
     if (r->status == 404) {
       if (Clk::now() - last > std::chrono::seconds(60))
         return Status::Unavailable(std::string(what) + ": no block for 60 s, " + std::to_string(pending.size()) +
@@ -201,9 +202,9 @@ int ResearchLoad(const LoadOpts& o) {
   if (layout->contains("days")) return Fail(o.dir + " is loaded already: research-load runs once per research-init");
   const uint64_t patients = (*layout)["patients"];
   const SecretKey reader = ActorKey(kClinicAdminKey), researcher = ActorKey(kResearcherKey);
-  httplib::Client setup(o.node);
-  setup.set_read_timeout(60, 0);
-  auto nonce = GetJson(setup, researcher, "/v1/actors/" + researcher.public_key().hex() + "/nonce");
+  http::Client setup = api::SigningClient(o.node, reader, NoRetries(std::chrono::seconds(60)));
+  http::Client as_researcher = api::SigningClient(o.node, researcher, NoRetries(std::chrono::seconds(60)));
+  auto nonce = GetJson(as_researcher, "/v1/actors/" + researcher.public_key().hex() + "/nonce");
   if (!nonce.ok()) return Fail(nonce.status().ToString());
   if ((*nonce)["next_nonce"] != 1)
     return Fail("the node has the study already: research-load runs once per research-init (a fresh folder)");
@@ -222,13 +223,13 @@ int ResearchLoad(const LoadOpts& o) {
     txs.push_back(SignTx(ActorKey(kPatientKeys + i), 1, "wearables", "register_device",
                          {{"device", ActorKey(kDeviceKeys + i).public_key().hex()}, {"kind", "smart_watch"},
                           {"custodian", kCustodian}}));
-  if (Status s = CommitAll(setup, reader, txs, "register"); !s.ok()) return Fail(s.ToString());
+  if (Status s = CommitAll(setup, txs, "register"); !s.ok()) return Fail(s.ToString());
   txs.clear();
   const uint64_t until = now + 10 * 365 * kDayMs;  // ten years
   for (uint64_t i = 0; i < patients; ++i)
     txs.push_back(SignTx(ActorKey(kPatientKeys + i), 2, "research", "consent",
                          {{"study", kStudy}, {"categories", {"heart_rate"}}, {"until", until}}));
-  if (Status s = CommitAll(setup, reader, txs, "consent"); !s.ok()) return Fail(s.ToString());
+  if (Status s = CommitAll(setup, txs, "consent"); !s.ok()) return Fail(s.ToString());
   const double setup_s = std::chrono::duration<double>(Clk::now() - t_setup).count();
   std::fprintf(stderr, "registered %llu watches and consents in %.1f s\n", static_cast<unsigned long long>(patients),
                setup_s);
@@ -260,10 +261,8 @@ int ResearchLoad(const LoadOpts& o) {
   std::vector<std::thread> pool;
   for (int c = 0; c < o.conns; ++c) {
     pool.emplace_back([&] {
-      httplib::Client client(o.node);
-      client.set_keep_alive(true);
-      client.set_tcp_nodelay(true);
-      client.set_read_timeout(60, 0);
+      // One connection for the patients it takes, each request signed by its patient.
+      http::Client client(o.node, NoRetries(std::chrono::seconds(60)));
       std::vector<double> mine;
       auto fail = [&](const std::string& what) {
         std::lock_guard<std::mutex> lock(mu);
@@ -271,18 +270,19 @@ int ResearchLoad(const LoadOpts& o) {
         next = patients;  // the others stop after their current batch
       };
       for (uint64_t p = next++; p < patients; p = next++) {
-        const SecretKey patient = ActorKey(kPatientKeys + p);
+        const http::Signer patient = api::SignWith(ActorKey(kPatientKeys + p));
         for (uint64_t seq = 1; seq <= batches; ++seq) {
           const std::string body = BatchBody(p, seq, first, end);
           const std::string target = "/v1/wearables/batches?wait=commit";
-          const auto headers = Signed(patient, "POST", target, body);
+          const auto headers = SignFor(client, patient, "POST", target, body);
           const auto t0 = Clk::now();
-          auto r = client.Post(target, headers, body, "application/json");
+          auto r = client.Send("POST", target, body, "application/json", headers);
           const double d = std::chrono::duration<double>(Clk::now() - t0).count();
-          auto j = r ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
-          if (!r || r->status != 200 || !j.is_object() || j["status"] != "committed" || j["result"]["code"] != "ok") {
+          auto j = r.ok() ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
+          if (!r.ok() || r->status != 200 || !j.is_object() || j["status"] != "committed" ||
+              j["result"]["code"] != "ok") {
             return fail("patient " + std::to_string(p) + " batch " + std::to_string(seq) + ": " +
-                        (r ? r->body.substr(0, 400) : httplib::to_string(r.error())));
+                        (r.ok() ? r->body.substr(0, 400) : r.status().message()));
           }
           sent += j["readings"].get<uint64_t>();
           mine.push_back(d);
@@ -391,18 +391,15 @@ int ResearchQuery(const QueryOpts& o) {
 
   // Each kind `runs` times, one request at a time on one keep-alive
   // connection. No timeout worth the name: the latency is what is measured.
-  const SecretKey researcher = ActorKey(kResearcherKey);
-  httplib::Client c(o.node);
-  c.set_keep_alive(true);
-  c.set_tcp_nodelay(true);
-  c.set_read_timeout(3600, 0);
+  const http::Signer researcher = api::SignWith(ActorKey(kResearcherKey));
+  http::Client c(o.node, NoRetries(std::chrono::seconds(3600)));
   for (auto& q : queries) {
     for (int i = 0; i < o.runs; ++i) {
-      const auto headers = Signed(researcher, "GET", q.target);  // the client's cost, outside the latency
+      const auto headers = SignFor(c, researcher, "GET", q.target);  // the client's cost, outside the latency
       const auto t0 = Clk::now();
-      auto r = c.Get(q.target, headers);
+      auto r = c.Send("GET", q.target, "", "", headers);
       const double d = std::chrono::duration<double>(Clk::now() - t0).count();
-      if (!r) return Fail(q.name + ": " + o.node + ": " + httplib::to_string(r.error()));
+      if (!r.ok()) return Fail(q.name + ": " + o.node + ": " + r.status().message());
       auto j = nlohmann::json::parse(r->body, nullptr, false);
       if (r->status == 403 && j.is_object() && j.value("code", "") == "below_k")
         return Fail(q.name + ": refused with below_k (the study's k is " + std::to_string(kK) + ", this folder has " +

@@ -31,6 +31,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "api/signing_client.h"
 #include "apps/supply/gs1.h"
 #include "apps/supply/supply.h"
 #include "codec/canonical_json.h"
@@ -156,24 +157,17 @@ std::string ExpiryIn(int days) {
 // A signed client of one key on one keep-alive connection.
 class Api {
  public:
-  Api(const std::string& url, SecretKey key) : c_(url), key_(std::move(key)) {
-    c_.set_keep_alive(true);
-    c_.set_tcp_nodelay(true);
-    c_.set_read_timeout(60, 0);
-  }
+  Api(const std::string& url, SecretKey key)
+      : c_(api::SigningClient(url, key, NoRetries(std::chrono::seconds(60)))), key_(std::move(key)) {}
   // The JSON reply of a GET; an error if it is not 200.
-  Result<nlohmann::json> Get(const std::string& target) {
-    auto r = c_.Get(target, Signed(key_, "GET", target));
-    return Json(target, r, 200);
-  }
+  Result<nlohmann::json> Get(const std::string& target) { return Json(target, c_.Get(target), 200); }
   // Admits `txs` with POST /v1/transactions/batch; an error unless all were.
   Status PostBatch(const std::vector<TxPtr>& txs) {
     std::string body;
     for (const auto& tx : txs)
       codec::AppendVarint(&body, tx->encoded().size()), body += tx->encoded();
     const std::string target = "/v1/transactions/batch";
-    auto r = c_.Post(target, Signed(key_, "POST", target, body), body, "application/octet-stream");
-    CC_ASSIGN_OR_RETURN(auto j, Json(target, r, 202));
+    CC_ASSIGN_OR_RETURN(auto j, Json(target, c_.Post(target, body, "application/octet-stream"), 202));
     if (j.value("accepted", size_t{0}) != txs.size())
       return Status::Invalid("batch of " + std::to_string(txs.size()) +
                              " not all admitted: " + j.dump().substr(0, 400));
@@ -187,9 +181,7 @@ class Api {
     CC_ASSIGN_OR_RETURN(b.payload, codec::ToCanonicalJson(payload));
     TxPtr tx = Transaction::Sign(std::move(b), key_);
     const std::string target = "/v1/transactions?wait=commit";
-    auto r = c_.Post(target, Signed(key_, "POST", target, tx->encoded()), tx->encoded(),
-                     "application/octet-stream");
-    CC_ASSIGN_OR_RETURN(auto j, Json(target, r, 200));
+    CC_ASSIGN_OR_RETURN(auto j, Json(target, c_.Post(target, tx->encoded(), "application/octet-stream"), 200));
     if (j.value("status", "") != "committed" || j["result"]["code"] != "ok")
       return Status::Invalid(module + "." + action +
                              " not committed ok: " + j.dump().substr(0, 400));
@@ -203,18 +195,17 @@ class Api {
   Status WaitOk(const TxId& id, std::chrono::seconds timeout = std::chrono::seconds(120)) {
     const auto deadline = Clk::now() + timeout;
     for (;;) {
-      auto r = c_.Get("/v1/transactions/" + id.hex(),
-                      Signed(key_, "GET", "/v1/transactions/" + id.hex()));
-      if (r && r->status == 200) {
+      auto r = c_.Get("/v1/transactions/" + id.hex());
+      if (r.ok() && r->status == 200) {
         auto j = nlohmann::json::parse(r->body, nullptr, false);
         if (j.is_object() && j.value("status", "") == "committed") {
           if (j["result"]["code"] != "ok")
             return Status::Invalid("transaction " + id.hex() + ": " + j["result"].dump());
           return Status::Ok();
         }
-      } else if (!r || r->status != 404) {
+      } else if (!r.ok() || r->status != 404) {
         return Status::Unavailable("transaction " + id.hex() + ": " +
-                                   (r ? r->body : httplib::to_string(r.error())));
+                                   (r.ok() ? r->body : r.status().message()));
       }
       if (Clk::now() > deadline)
         return Status::Unavailable("transaction " + id.hex() + " not committed in time");
@@ -226,9 +217,9 @@ class Api {
  private:
   // The reply's JSON if its status is `want` (for 200 also 202: a ?wait=commit
   // that ended before the commit, which the caller sees in "status").
-  static Result<nlohmann::json> Json(const std::string& target, const httplib::Result& r,
+  static Result<nlohmann::json> Json(const std::string& target, const Result<http::Reply>& r,
                                      int want) {
-    if (!r) return Status::Unavailable(target + ": " + httplib::to_string(r.error()));
+    if (!r.ok()) return Status::Unavailable(target + ": " + r.status().message());
     if (r->status != want && !(want == 200 && r->status == 202))
       return Status::Unavailable(target + ": HTTP " + std::to_string(r->status) + " " +
                                  r->body.substr(0, 400));
@@ -237,7 +228,7 @@ class Api {
     return j;
   }
 
-  httplib::Client c_;
+  http::Client c_;
   SecretKey key_;
 };
 
@@ -313,7 +304,7 @@ int SupplyInit(const InitOpts& o) {
       // request rates, room for every connection; the public pack check's
       // limit raised to its maximum (still on: its cost is measured).
       "requests_per_s_per_actor = 0\nrequests_per_s_per_address = 0\n"
-      "max_concurrent_requests_per_address = 1024\npack_checks_per_s_per_address = 1000000\n"
+      "max_connections_per_address = 1024\npack_checks_per_s_per_address = 1000000\n"
       "[ordering]\nbackend = \"solo\"\nmax_block_txs = " +
       std::to_string(o.max_block_txs) + "\nblock_interval_ms = " + std::to_string(o.interval_ms) +
       "\nmempool_capacity = 1000000\n"
@@ -456,9 +447,7 @@ int SupplyCommission(const CommissionOpts& o) {
   Clk::time_point last_commit{}, send_end{};
   std::string follow_error;
   std::thread follower([&] {
-    httplib::Client client(o.node);
-    client.set_read_timeout(30, 0);
-    client.set_tcp_nodelay(true);
+    http::Client client = api::SigningClient(o.node, admin.key(), NoRetries(std::chrono::seconds(30)));
     auto last_block = Clk::now();
     for (uint64_t h = start_height + 1;;) {
       {
@@ -467,11 +456,11 @@ int SupplyCommission(const CommissionOpts& o) {
         if (!send_error.empty() && sending_done) return;
       }
       const std::string target = "/v1/blocks/" + std::to_string(h) + "?wait_ms=1000";
-      auto r = client.Get(target, Signed(admin.key(), "GET", target));
+      auto r = client.Get(target);
       const auto now = Clk::now();
-      if (!r || (r->status != 200 && r->status != 404)) {
-        follow_error = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200)
-                         : httplib::to_string(r.error());
+      if (!r.ok() || (r->status != 200 && r->status != 404)) {
+        follow_error = r.ok() ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200)
+                              : r.status().message();
         return;
       }
       if (r->status == 404) {
@@ -711,9 +700,12 @@ int SupplyVerify(const VerifyOpts& o) {
   // that many per second of the run are enough.
   struct Presigned {
     std::string target;
-    httplib::Headers headers;
+    http::Headers headers;
     Verdict expected;
   };
+  // The connections send what they sign (or nothing signed) on clients
+  // without a signer of their own, signing outside the timed request.
+  auto client_of = [&o] { return http::Client(o.node, NoRetries(std::chrono::seconds(30))); };
   std::vector<Presigned> pool;
   double presign_s = 0;
   const bool ahead = sign && o.sign == "ahead";
@@ -726,11 +718,12 @@ int SupplyVerify(const VerifyOpts& o) {
     for (int s = 0; s < 2; ++s) {
       signers.emplace_back([&, s] {
         ProbeMaker maker(l, o, o.seed * 1000003 + 7919 * s);
-        std::vector<SecretKey> keys;
-        for (int c = 0; c < o.conns; ++c) keys.push_back(key_of(c));
+        const http::Client addressed = client_of();  // what the requests are signed for
+        std::vector<http::Signer> signers;
+        for (int c = 0; c < o.conns; ++c) signers.push_back(api::SignWith(key_of(c)));
         for (size_t i = s; i < pool.size(); i += 2) {
           Probe p = maker.Next();
-          pool[i].headers = Signed(keys[i % keys.size()], "GET", p.target);
+          pool[i].headers = SignFor(addressed, signers[i % signers.size()], "GET", p.target);
           pool[i].target = std::move(p.target);
           pool[i].expected = p.expected;
         }
@@ -764,24 +757,21 @@ int SupplyVerify(const VerifyOpts& o) {
     std::vector<std::thread> threads;
     for (int c = 0; c < o.conns; ++c) {
       threads.emplace_back([&, c] {
-        httplib::Client client(o.node);
-        client.set_keep_alive(true);
-        client.set_tcp_nodelay(true);
-        client.set_read_timeout(30, 0);
+        http::Client client = client_of();
         const auto t_connect = Clk::now();
         auto warm = client.Get("/healthz");
         connect_s[c] = std::chrono::duration<double>(Clk::now() - t_connect).count();
-        if (!warm || warm->status != 200) errors[c]["warm-up /healthz failed"]++;
+        if (!warm.ok() || warm->status != 200) errors[c]["warm-up /healthz failed"]++;
         ready.count_down();
         go.wait();
         ProbeMaker maker(l, o, o.seed * 1000003 + 104729 + c);
-        const SecretKey key = key_of(c);
+        const http::Signer sign = api::SignWith(key_of(c));
         asked[c].fill(0);
         mismatched[c].fill(0);
         lat[c].reserve(1 << 20);
         while (Clk::now() < end) {
           std::string target;
-          httplib::Headers headers;
+          http::Headers headers;
           Verdict expected;
           if (ahead) {
             const size_t i = next++;
@@ -795,15 +785,15 @@ int SupplyVerify(const VerifyOpts& o) {
           } else {
             Probe p = maker.Next();
             if (sign)
-              headers = Signed(key, "GET", p.target);  // the client's cost, outside the latency
+              headers = SignFor(client, sign, "GET", p.target);  // the client's cost, outside the latency
             target = std::move(p.target);
             expected = p.expected;
           }
           const auto t = Clk::now();
-          auto r = client.Get(target, headers);
+          auto r = client.Send("GET", target, "", "", headers);
           const double d = std::chrono::duration<double>(Clk::now() - t).count();
-          if (!r) {
-            errors[c][httplib::to_string(r.error())]++;
+          if (!r.ok()) {
+            errors[c][r.status().message()]++;
             continue;
           }
           // The packs path answers 404 for packs the chain does not know.

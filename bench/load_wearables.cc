@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "api/signing_client.h"
 #include "apps/wearables/wearables.h"
 #include "codec/canonical_json.h"
 #include "crypto/keyfile.h"
@@ -65,12 +66,12 @@ struct IngestOpts {
   bool rules = false;
 };
 
-// A signed request's reply, or an error naming `what`.
-Result<nlohmann::json> Send(httplib::Client& c, const SecretKey& key, const std::string& method,
-                            const std::string& target, const std::string& body, const std::string& what) {
-  auto h = Signed(key, method, target, body);
-  auto r = method == "PUT" ? c.Put(target, h, body, "application/json") : c.Post(target, h, body, "application/json");
-  if (!r || (r->status != 200 && r->status != 202)) return Status::Internal(what + ": " + (r ? r->body : "no reply"));
+// The reply of a request through `c` (a signing client), or an error naming `what`.
+Result<nlohmann::json> Send(http::Client& c, const std::string& method, const std::string& target,
+                            const std::string& body, const std::string& what) {
+  auto r = c.Send(method, target, body, "application/json");
+  if (!r.ok() || (r->status != 200 && r->status != 202))
+    return Status::Internal(what + ": " + (r.ok() ? r->body : "no reply"));
   return nlohmann::json::parse(r->body);
 }
 
@@ -81,30 +82,31 @@ int WearIngest(const IngestOpts& o) {
   const int patients = nlohmann::json::parse(*text)["patients"];
   if (o.batch < 1 || o.batch > wearables::kMaxReadingsPerBatch) return Fail("--batch: 1 to 10000 readings");
   // Each patient registers a watch (and sets rules).
-  httplib::Client setup(o.node);
   for (int i = 0; i < patients; ++i) {
     const SecretKey patient = ActorKey(kPatientKeys + i);
+    http::Client setup = api::SigningClient(o.node, patient, NoRetries(std::chrono::seconds(5)));
     nlohmann::json p = {{"device", ActorKey(kDeviceKeys + i).public_key().hex()}, {"kind", "smart_watch"},
                         {"custodian", kCustodian}};
     TxBody b{kChain, patient.public_key(), 1, "wearables", "register_device", *codec::ToCanonicalJson(p)};
-    auto r = Send(setup, patient, "POST", "/v1/transactions?wait=commit",
+    auto r = Send(setup, "POST", "/v1/transactions?wait=commit",
                   Transaction::Sign(std::move(b), patient)->ToJson().dump(), "register_device");
     if (!r.ok() || (*r)["result"]["code"] != "ok") return Fail(r.ok() ? r->dump() : r.status().ToString());
     if (o.rules) {
       nlohmann::json rules = {{"rules",
                                {{{"id", "tachy"}, {"metric", "heart_rate"}, {"above", 150}, {"for_s", 600}},
                                 {{"id", "trend"}, {"metric", "heart_rate"}, {"baseline", "above"}, {"k", 4}}}}};
-      if (auto x = Send(setup, patient, "PUT", "/v1/wearables/rules", rules.dump(), "rules"); !x.ok())
+      if (auto x = Send(setup, "PUT", "/v1/wearables/rules", rules.dump(), "rules"); !x.ok())
         return Fail(x.status().ToString());
     }
   }
   // Each patient's app sends its watch's batches one after the other, each waiting for its commit.
   std::atomic<uint64_t> alerts{0};
-  DriveResult d = Drive(o.node, patients, o.seconds, [&](int i) -> DriveStep {
+  auto patient_key = [](int i) { return ActorKey(kPatientKeys + i); };
+  DriveResult d = Drive(o.node, patients, o.seconds, patient_key, [&](int i) -> DriveStep {
     auto seq = std::make_shared<uint64_t>(1);
     auto t = std::make_shared<uint64_t>(1'790'000'000'000ull);
-    return [&o, &alerts, i, seq, t](httplib::Client& c) -> Result<double> {
-      const SecretKey patient = ActorKey(kPatientKeys + i), device = ActorKey(kDeviceKeys + i);
+    return [&o, &alerts, i, seq, t](http::Client& c) -> Result<double> {
+      const SecretKey device = ActorKey(kDeviceKeys + i);
       nlohmann::json list = nlohmann::json::array();
       std::vector<Hash256> leaves;
       const uint64_t first = *t;
@@ -119,7 +121,7 @@ int WearIngest(const IngestOpts& o) {
                                               {"device_sig", device.Sign(AsBytes(msg)).hex()}}
                                    .dump();
       const auto t0 = Clk::now();
-      auto r = Send(c, patient, "POST", "/v1/wearables/batches?wait=commit", body, "batch");
+      auto r = Send(c, "POST", "/v1/wearables/batches?wait=commit", body, "batch");  // signed by the patient
       if (!r.ok()) return r.status();
       if ((*r)["status"] != "committed" || (*r)["result"]["code"] != "ok") return Status::Internal("batch failed: " + r->dump());
       alerts += (*r)["alerts"].size();

@@ -35,8 +35,8 @@ void GetReviewTexts(Context& cx, const http::Request& req, http::Response& res, 
 // node records it on chain (reviews `text_erased`). Asking again after a
 // crash between the two sends the receipt that is still due.
 void EraseReviewTexts(Context& cx, const http::Request& req, http::Response& res, const Principal& caller) {
-  if (Status empty = RequireEmptyBody(req); !empty.ok()) return ReplyError(res, empty);
   if (!cx.Refuse(res, Authorize(caller, Operation::kWriteReviewText, {caller.key, caller, ""}), "policy")) return;
+  if (Status empty = RequireEmptyBody(req); !empty.ok()) return ReplyError(res, empty);
   if (!cx.review_texts) return ReplyError(res, Status::Unavailable("this node keeps no off-chain store"));
   auto n = cx.review_texts->Erase(caller.key);
   if (!n.ok()) return ReplyError(res, n.status());

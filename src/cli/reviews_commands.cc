@@ -155,7 +155,7 @@ void AddReviewsCommands(CLI::App* app, std::string* node, std::string* ca_file, 
   erase->callback([=] {
     auto c = Connect(conn());
     if (!c.ok()) return void(*rc = Fail(c.status()));
-    auto r = c->Post(std::string("/v1/reviews/erasure") + (o->wait ? "?wait=commit" : ""), "{}", "application/json");
+    auto r = c->Post(std::string("/v1/reviews/erasure") + (o->wait ? "?wait=commit" : ""), "", "");
     *rc = r.ok() ? Print(*r) : Fail(r.status());
   });
 }

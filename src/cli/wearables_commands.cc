@@ -198,7 +198,7 @@ void AddWearablesCommands(CLI::App* app, std::string* node, std::string* ca_file
   erase->callback([=] {
     auto c = Connect(conn());
     if (!c.ok()) return void(*rc = Fail(c.status()));
-    auto r = c->Post(std::string("/v1/wearables/erasure") + (o->wait ? "?wait=commit" : ""), "{}", "application/json");
+    auto r = c->Post(std::string("/v1/wearables/erasure") + (o->wait ? "?wait=commit" : ""), "", "");
     *rc = r.ok() ? Print(*r) : Fail(r.status());
   });
 

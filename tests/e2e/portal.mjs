@@ -4,6 +4,7 @@
 // names the portal's URL, the demo's key files, a record of patient-anna at
 // the node, an attested visit of hers, and the folder for screenshots.
 // Exits non-zero, naming the failed step, if any check fails.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { check, labelled, loaded, runScenario, sectionText, short, until } from './lib.mjs';
 
@@ -110,6 +111,16 @@ await runScenario(async (s, signIn) => {
   await anna.click('form[name=add-rule] button[type=submit]');
   await until('the rule is stored at the custodian', async () =>
     (await sectionText(anna, 'rules')).includes('heart_rate > 100 · 10 min'));
+
+  // Her watch sends readings that break the rule while the page is open: the
+  // alert arrives through the node's alert stream, with no reload.
+  await until('the alert stream is open', async () =>
+    (await anna.locator('section#wearables .alerts').getAttribute('data-stream')) === 'open');
+  check((await anna.locator('section#wearables tr.alert-row').count()) === 0, 'no alert before the readings');
+  execFileSync(s.send_readings[0], s.send_readings.slice(1), { stdio: 'pipe' });
+  await until('the alert shows on the open page', async () =>
+    (await anna.locator('section#wearables tr.alert-row').count()) === 1 &&
+    (await sectionText(anna, 'wearables')).includes('heart_rate'));
   await anna.click('section#rules button[data-rule=tachy]');
   await until('and removed', async () => (await anna.locator('section#rules button[data-rule=tachy]').count()) === 0);
 

@@ -211,9 +211,9 @@ def test_connections_over_the_per_address_cap_get_429(node_factory):
 
 
 def test_the_api_listens_with_a_deep_backlog(node_factory):
-    """Debian's cpp-httplib listens with a backlog of 5; the server listens
-    again with 1024, so that many clients connecting at once are not made to
-    wait a SYN retransmission (1 s)."""
+    """The server listens with a backlog of 1024 (http::ServerOptions), so
+    that many clients connecting at once are not made to wait a SYN
+    retransmission (1 s)."""
     net = node_factory.demo("backlog")
     node = node_factory.node(net)
     port = urllib.parse.urlparse(node.url).port

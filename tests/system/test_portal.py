@@ -7,6 +7,7 @@ Screenshots of the main pages land in build/test-output/portal/."""
 import json
 import os
 import subprocess
+import time
 
 import requests
 
@@ -50,13 +51,28 @@ def test_portal_in_chromium(node_factory, tmp_path):
                        timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
 
+    # Her watch, and readings that raise an alert once she has a rule: sent
+    # by the browser test while her page is open (the alert stream).
+    device_file = tmp_path / "watch.key"
+    cchelpers.Key().write(str(device_file))
+    r = subprocess.run([node_factory.binary, "wearables", "register", "--device-key", str(device_file), "--kind",
+                        "smart_watch", "--custodian", "st-marien-hospital", "--wait", "--node", node.url, "--key",
+                        net.key_path("patient-anna")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    start = (int(time.time()) - 3600) * 1000
+    readings = tmp_path / "readings.csv"
+    readings.write_text("time,metric,value\n" + "".join(f"{start + i * 60000},heart_rate,130\n" for i in range(15)))
+    send = [node_factory.binary, "wearables", "send", "--device-key", str(device_file), "--file", str(readings),
+            "--wait", "--node", node.url, "--key", net.key_path("patient-anna")]
+
     keys = {}
     for name in ("patient-anna", "dr-weber", "auditor-vogel"):
         with open(net.key_path(name)) as f:
             keys[name] = {"file": f.read(), "public": net.keys[name].public_hex}
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"url": node.url + "/", "keys": keys, "record": record, "record_content": CONTENT,
-                                    "visit": tx.id[:32], "study": "rhr-study", "out": OUT}))
+                                    "visit": tx.id[:32], "study": "rhr-study", "out": OUT,
+                                    "send_readings": send}))
     run = subprocess.run(["node", os.path.join(E2E, "portal.mjs"), str(scenario)], capture_output=True, text=True,
                          timeout=300, cwd=E2E)
     print(run.stdout)

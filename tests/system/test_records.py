@@ -233,6 +233,10 @@ def test_records_story(story, cli):
 
     # 6. Erasure: only the patient asks; afterwards nobody is served.
     assert_json_error(a.api["dr-weber"].post(f"/v1/records/{ct['record']}/erasure"), 403)
+    # The request takes no body: one with a body is refused and erases nothing.
+    assert_json_error(a.api["patient-anna"].post(f"/v1/records/{ct['record']}/erasure", data=b'{"all":true}'),
+                      400, "invalid_argument", "takes no body")
+    assert a.api["patient-anna"].get(f"/v1/records/{ct['record']}/content").status_code == 200
     r = a.api["patient-anna"].post(f"/v1/records/{ct['record']}/erasure?wait=commit")
     assert r.status_code == 202, r.text
     receipt = r.json()

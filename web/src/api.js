@@ -74,6 +74,44 @@ export class Api {
     return this.request('GET', target);
   }
 
+  // Reads a stream of server-sent events, signed like any request: calls
+  // `onOpen()` once the node answered, then `onEvent(name, data)` for each
+  // event, until `signal` aborts or the node ends the stream. (The browser's
+  // EventSource cannot sign a request.)
+  async stream(target, { onOpen = () => {}, onEvent, signal }) {
+    const headers = signatureHeaders(this.key, 'GET', target, new Uint8Array(0));
+    const res = await fetch(this.base + target, { headers, signal });
+    if (!res.ok) {
+      const text = await res.text();
+      let json = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = null;
+      }
+      throw new ApiError(res.status, json?.code ?? 'http_' + res.status, json?.message ?? text);
+    }
+    onOpen();
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffered += value;
+      for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        let name = 'message';
+        let data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) name = line.slice(7);
+          else if (line.startsWith('data: ')) data += line.slice(6);
+        }
+        if (data) onEvent(name, data);
+      }
+    }
+  }
+
   post(target, obj) {
     return this.request('POST', target, JSON.stringify(obj));
   }

@@ -6,6 +6,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
@@ -191,17 +193,30 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   beast::tcp_stream& Lowest() { return Lowest(stream_); }
 
   // Waits for the first byte of the next request (keep-alive), holding no thread.
+  // Waits for the first byte of the next request (keep-alive), holding no
+  // thread and, on plain TCP, no buffer: an idle connection costs its socket
+  // and this object.
   void ReadIdle() {
     if (buffer_.size() > 0) return ReadHeader();
     if (server_->draining) return Close();
+    request_ = Request{};
+    response_ = Response{};
+    buffer_.shrink_to_fit();
     idle_ = true;
-    Lowest().expires_after(server_->options.keepalive_timeout);
-    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+    auto woken = [self = this->shared_from_this()](beast::error_code ec, size_t n = 0) {
       self->idle_ = false;
+      self->read_timer_.cancel();
       if (ec) return self->Close();  // idle time-out, the client closed, or a drain
       self->buffer_.commit(n);
       self->ReadHeader();
-    });
+    };
+    ArmReadTimer(server_->options.keepalive_timeout);
+    if constexpr (kTls) {
+      // Decrypted bytes may wait inside the TLS layer: read, not just wait.
+      stream_.async_read_some(buffer_.prepare(1024), woken);
+    } else {
+      stream_.socket().async_wait(tcp::socket::wait_read, [woken](beast::error_code ec) mutable { woken(ec); });
+    }
   }
 
   void ReadHeader() {
@@ -543,6 +558,13 @@ Status Server::Start() {
       return Status::Invalid("cannot load the TLS certificate " + o.tls_cert_file + " and key " + o.tls_key_file +
                              " (PEM files, the key matching the certificate)");
     }
+  }
+  // Each connection is a descriptor: allow as many as the hard limit does
+  // (max_connections is the bound that counts).
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
   }
   beast::error_code ec;
   auto address = net::ip::make_address(o.host == "localhost" ? "127.0.0.1" : o.host, ec);

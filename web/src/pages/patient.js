@@ -36,7 +36,7 @@ export function patientPage(session) {
         rows.map((x) => [h('span', { class: 'mono' }, short(x.id)), x.resource_type, x.category,
           x.custodian, formatTime(x.published_at ?? 0),
           x.status === 'erased' ? t('erased') : twoStepButton(t('erase_record'), t('really_erase'), async () => {
-            await api.post(`/v1/records/${x.id}/erasure?wait=commit`, {});
+            await api.request('POST', `/v1/records/${x.id}/erasure?wait=commit`);
             reload();
           }, { 'data-erase': x.id })])));
     };

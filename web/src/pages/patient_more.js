@@ -24,12 +24,43 @@ export function twoStepButton(label, confirmLabel, action, attrs = {}) {
   return b;
 }
 
+// The alerts table, kept current by the node's alert stream while it is on
+// the page: a new alert shows at the top as it is raised.
+let openStream = null;
+function liveAlerts(api, alerts) {
+  const shown = [...alerts];
+  const render = () => table([t('when'), t('metric'), t('value'), t('message')],
+    shown.map((a) => [formatTime(a.at), a.metric, String(a.value), a.message]), () => ({ class: 'alert-row' }));
+  const box = h('div', { class: 'alerts', 'data-stream': 'connecting' }, render());
+  openStream?.abort();
+  const controller = new AbortController();
+  openStream = controller;
+  // The page moved on (the box was shown and is gone): stop listening.
+  let shownOnce = false;
+  const watch = setInterval(() => {
+    if (box.isConnected) shownOnce = true;
+    else if (shownOnce) controller.abort();
+  }, 2000);
+  api.stream('/v1/wearables/alerts/stream', {
+    signal: controller.signal,
+    onOpen: () => { box.dataset.stream = 'open'; },
+    onEvent: (name, data) => {
+      if (name !== 'alert') return;
+      shown.unshift(JSON.parse(data));
+      box.replaceChildren(render());
+    },
+  }).catch(() => {}).finally(() => {
+    box.dataset.stream = 'closed';
+    clearInterval(watch);
+  });
+  return box;
+}
+
 export function wearablesSection(api, me) {
   return section(t('wearables'), async () => {
     const { devices } = await api.get(`/v1/modules/wearables/patients/${me}/devices`);
     const { alerts } = await api.get('/v1/wearables/alerts?limit=50');
-    const parts = [h('h3', {}, t('alerts')), table([t('when'), t('metric'), t('value'), t('message')],
-      alerts.map((a) => [formatTime(a.at), a.metric, String(a.value), a.message]), () => ({ class: 'alert-row' }))];
+    const parts = [h('h3', {}, t('alerts')), liveAlerts(api, alerts)];
     for (const d of devices) {
       parts.push(h('h3', {}, `${d.kind ?? t('device')} ${short(d.device)}`));
       if (!d.batches || d.erased_at) {
@@ -119,7 +150,7 @@ export function researchSection(api, me) {
 export function erasureSection(api) {
   const done = (what) => (r) => h('p', { class: 'ok' }, `${what}: ${r.documents ?? r.status ?? t('done')}`);
   const out = h('div', { class: 'outcome', role: 'status', 'aria-live': 'polite' });
-  const run = (what, target) => async () => out.replaceChildren(done(what)(await api.post(target, {})));
+  const run = (what, target) => async () => out.replaceChildren(done(what)(await api.request('POST', target)));
   return h('section', { id: 'erasure' }, h('h2', {}, t('erasure')), h('p', {}, t('erasure_intro')),
     twoStepButton(t('erase_wearables'), t('really_erase'), run(t('erase_wearables'), '/v1/wearables/erasure?wait=commit'),
       { id: 'erase-wearables' }),
