@@ -37,19 +37,4 @@ size_t RateLimiter::KeyCount() {
   return n;
 }
 
-bool ConnectionLimiter::Acquire(const std::string& address) {
-  std::lock_guard<std::mutex> lock(mu_);
-  int& n = open_[address];
-  if (n >= max_) return false;
-  ++n;
-  return true;
-}
-
-void ConnectionLimiter::Release(const std::string& address) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = open_.find(address);
-  if (it == open_.end()) return;
-  if (--it->second <= 0) open_.erase(it);
-}
-
 }  // namespace cc::api

@@ -1,5 +1,5 @@
-// Abuse limits: token-bucket request rates per key (actor or address) and
-// concurrent connections per address.
+// Abuse limits: token-bucket request rates per key (actor or address).
+// Connections are capped by the HTTP server (api/http/server.h).
 //
 // Thread safety: all methods are thread-safe (sharded locks).
 #pragma once
@@ -44,19 +44,6 @@ class RateLimiter {
   const double rate_;
   const double burst_;
   std::array<Shard, kShards> shards_;
-};
-
-class ConnectionLimiter {
- public:
-  explicit ConnectionLimiter(int max_per_address) : max_(max_per_address) {}
-  // False if `address` already holds the maximum; otherwise counts one more.
-  bool Acquire(const std::string& address);
-  void Release(const std::string& address);
-
- private:
-  const int max_;
-  std::mutex mu_;
-  std::unordered_map<std::string, int> open_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace cc::api

@@ -62,16 +62,5 @@ TEST(RateLimiter, ManyKeysStayBounded) {
   EXPECT_FALSE(limiter.Allow("old0"));
 }
 
-TEST(ConnectionLimiter, CountsPerAddress) {
-  ConnectionLimiter limiter(2);
-  EXPECT_TRUE(limiter.Acquire("10.0.0.1"));
-  EXPECT_TRUE(limiter.Acquire("10.0.0.1"));
-  EXPECT_FALSE(limiter.Acquire("10.0.0.1"));
-  EXPECT_TRUE(limiter.Acquire("10.0.0.2"));
-  limiter.Release("10.0.0.1");
-  EXPECT_TRUE(limiter.Acquire("10.0.0.1"));
-  limiter.Release("unknown");  // harmless
-}
-
 }  // namespace
 }  // namespace cc::api

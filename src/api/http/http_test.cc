@@ -247,6 +247,33 @@ TEST_F(HttpTest, StreamSendsChunksAndEndsOnStop) {
   EXPECT_TRUE(closed);
 }
 
+// Regression: a stream with nothing to send yet was dropped (nothing held
+// its connection), so events raised later never arrived.
+TEST_F(HttpTest, IdleStreamStaysOpenForLaterEventsAndEndsWhenTheClientGoes) {
+  std::atomic<bool> ready{false};
+  std::atomic<bool> closed{false};
+  StartServer({}, [&](Request&, Response& r) {
+    r.StartStream("text/event-stream", {[&](std::string* out, bool) {
+                                          if (ready.exchange(false)) *out = "data: later\n\n";
+                                          return true;
+                                        },
+                                        [&] { closed = true; }});
+  });
+  {
+    RawConn raw(server_->port());
+    raw.Send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_NE(raw.ReadUntil("\r\n\r\n").find("200 OK"), std::string::npos);
+    ready = true;
+    server_->Wake();
+    EXPECT_NE(raw.ReadUntil("data: later").find("data: later"), std::string::npos);
+    EXPECT_FALSE(closed);
+  }
+  // The client went: the stream ends (an event, awaited by polling its flag).
+  for (int i = 0; i < 1000 && !closed; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(server_->connections(), 0);
+}
+
 TEST_F(HttpTest, StopLetsParkedRequestsFinishAndRefusesNewOnes) {
   std::atomic<bool> entered{false};
   StartServer({}, [&](Request&, Response& r) {

@@ -394,6 +394,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void BeginStream() {
     stream_reply_ = response_.stream;
     server_->Park(this->shared_from_this(), true);
+    // A pending read holds the connection while the stream waits for events,
+    // and ends it when the client goes (or sends anything more).
+    auto gone = [self = this->shared_from_this()](beast::error_code, size_t = 0) {
+      if (!self->stream_reply_) return;
+      self->EndStream();
+      self->Close();
+    };
+    if constexpr (kTls) {
+      stream_.async_read_some(buffer_.prepare(1024), gone);
+    } else {
+      stream_.socket().async_wait(tcp::socket::wait_read, [gone](beast::error_code ec) mutable { gone(ec); });
+    }
     std::string head = "HTTP/1.1 " + std::to_string(response_.status) + " " + std::string(Reason(response_.status)) +
                        "\r\nContent-Type: " + response_.content_type + "\r\nTransfer-Encoding: chunked\r\n";
     for (auto& [k, v] : response_.headers) head += k + ": " + v + "\r\n";
