@@ -87,11 +87,13 @@ nlohmann::json LatencyMs(std::vector<double>* seconds) {
   return {{"p50", pct(0.50)}, {"p90", pct(0.90)}, {"p99", pct(0.99)}, {"max", pct(1.0)}};
 }
 
-httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& target,
-                        const std::string& body) {
-  auto h = api::SignTarget(key, method, target, body);
+httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& authority,
+                        const std::string& target, const std::string& body) {
+  auto h = api::SignTarget(key, method, authority, target, body);
   return {h.begin(), h.end()};
 }
+
+std::string Authority(const std::string& url) { return api::AuthorityOf(url); }
 
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;
@@ -289,7 +291,7 @@ int Run(const RunOptions& o) {
   for (size_t k = 0; k < n; ++k) {
     views[k].url = o.nodes[k];
     info_clients.push_back(std::make_unique<httplib::Client>(o.nodes[k]));
-    auto info = info_clients[k]->Get("/v1/info", Signed(reader, "GET", "/v1/info"));
+    auto info = info_clients[k]->Get("/v1/info", Signed(reader, "GET", Authority(o.nodes[k]), "/v1/info"));
     if (!info || info->status != 200) {
       std::fprintf(stderr, "error: cannot reach %s\n", o.nodes[k].c_str());
       return 1;
@@ -322,7 +324,7 @@ int Run(const RunOptions& o) {
   for (int i = 0; i < actors; ++i) {
     keys.push_back(ActorKey(i));
     std::string target = "/v1/actors/" + keys.back().public_key().hex() + "/nonce";
-    auto r = info_clients[node_of_conn(i % conns)]->Get(target, Signed(keys.back(), "GET", target));
+    auto r = info_clients[node_of_conn(i % conns)]->Get(target, Signed(keys.back(), "GET", Authority(o.nodes[node_of_conn(i % conns)]), target));
     if (!r || r->status != 200) { std::fprintf(stderr, "error: nonce query failed\n"); return 1; }
     next_nonce.push_back(nlohmann::json::parse(r->body)["next_nonce"]);
   }
@@ -412,7 +414,7 @@ int Run(const RunOptions& o) {
         if (v.committed >= txs) return;
       }
       std::string target = "/v1/blocks/" + std::to_string(h) + "?wait_ms=1000";
-      auto r = c.Get(target, Signed(reader, "GET", target));
+      auto r = c.Get(target, Signed(reader, "GET", Authority(v.url), target));
       auto now = Clk::now();
       if (v.killed) return;
       if (!r || (r->status != 200 && r->status != 404)) {
@@ -527,7 +529,7 @@ int Run(const RunOptions& o) {
           for (size_t t = i; t < end; ++t) sent.emplace(mine[t]->id(), Sent{now, k});
         }
         auto r = client.Post("/v1/transactions/batch",
-                             Signed(keys[c % actors], "POST", "/v1/transactions/batch", body), body,
+                             Signed(keys[c % actors], "POST", Authority(o.nodes[k]), "/v1/transactions/batch", body), body,
                              "application/octet-stream");
         if (!r) {
           if (!views[k].killed) std::fprintf(stderr, "sender %d: %s\n", c, httplib::to_string(r.error()).c_str());
@@ -635,7 +637,7 @@ int Reads(const std::string& node_url, const std::string& path, bool sign, int c
       client.set_keep_alive(true);
       client.set_tcp_nodelay(true);
       while (Clk::now() < end) {
-        auto r = sign ? client.Get(path, Signed(reader, "GET", path)) : client.Get(path);
+        auto r = sign ? client.Get(path, Signed(reader, "GET", Authority(node_url), path)) : client.Get(path);
         (r && r->status == 200 ? ok : failed)++;
       }
     });
@@ -662,16 +664,16 @@ struct FetchOptions {
 // A signed client of one key on one keep-alive connection.
 class Api {
  public:
-  Api(const std::string& url, SecretKey key) : c_(url), key_(std::move(key)) {
+  Api(const std::string& url, SecretKey key) : c_(url), key_(std::move(key)), authority_(Authority(url)) {
     c_.set_keep_alive(true);
     c_.set_tcp_nodelay(true);
     c_.set_read_timeout(60, 0);
   }
   httplib::Result Get(const std::string& target) {
-    return c_.Get(target, Signed(key_, "GET", target));
+    return c_.Get(target, Signed(key_, "GET", authority_, target));
   }
   httplib::Result Post(const std::string& target, const std::string& body, const char* type) {
-    return c_.Post(target, Signed(key_, "POST", target, body), body, type);
+    return c_.Post(target, Signed(key_, "POST", authority_, target, body), body, type);
   }
   // The JSON reply of a GET; an error if not 200.
   Result<nlohmann::json> GetJson(const std::string& target) {
@@ -709,6 +711,7 @@ class Api {
  private:
   httplib::Client c_;
   SecretKey key_;
+  std::string authority_;
 };
 
 // Waits until transaction `id` is committed (readable by the chain reader `api`).
@@ -848,7 +851,7 @@ bool Fetch(const FetchOptions& o, nlohmann::json* out) {
         for (size_t i = static_cast<size_t>(c) * o.records / o.conns; Clk::now() < end; ++i) {
           const size_t k = i % o.records;
           const std::string target = "/v1/records/" + ids[k] + suffix;
-          auto headers = Signed(reader, "GET", target);  // the client's cost, outside the latency
+          auto headers = Signed(reader, "GET", Authority(o.node_url), target);  // the client's cost, outside the latency
           auto t = Clk::now();
           auto r = client.Get(target, headers);
           auto d = std::chrono::duration<double>(Clk::now() - t).count();

@@ -37,9 +37,12 @@ double VerifyRate(int threads, double seconds);
 std::string TomlString(const std::string& v);
 // {"p50", "p90", "p99", "max"} in ms of latencies in seconds (sorts them).
 nlohmann::json LatencyMs(std::vector<double>* seconds);
-// RFC 9421 headers for one request (every API request is signed).
-httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& target,
-                        const std::string& body = "");
+// RFC 9421 headers for one request (every API request is signed) to the
+// node at `authority` (Authority(url)), Host included.
+httplib::Headers Signed(const SecretKey& key, const std::string& method, const std::string& authority,
+                        const std::string& target, const std::string& body = "");
+// The Host (and signed @authority) of a node URL: "http://127.0.0.1:8080" -> "127.0.0.1:8080".
+std::string Authority(const std::string& url);
 // Prints "error: <what>" on stderr; returns the exit status 1.
 int Fail(const std::string& what);
 // A folder for one solo node on 127.0.0.1: keys/node.key (`node`),

@@ -89,7 +89,7 @@ Result<std::pair<size_t, std::string>> FindProposer(const std::vector<std::strin
     std::vector<std::pair<size_t, std::string>> proposers;
     seen.clear();
     for (size_t i = 0; i < urls.size(); ++i) {
-      auto r = clients[i]->Get("/v1/info", Signed(reader, "GET", "/v1/info"));
+      auto r = clients[i]->Get("/v1/info", Signed(reader, "GET", Authority(urls[i]), "/v1/info"));
       if (!r || r->status != 200) continue;
       auto j = nlohmann::json::parse(r->body, nullptr, false);
       if (!j.is_object()) continue;
@@ -106,7 +106,7 @@ Result<std::pair<size_t, std::string>> FindProposer(const std::vector<std::strin
 nlohmann::json TxCounters(const std::string& url, const SecretKey& reader) {
   httplib::Client c(url);
   c.set_read_timeout(5, 0);
-  auto r = c.Get("/metrics", Signed(reader, "GET", "/metrics"));
+  auto r = c.Get("/metrics", Signed(reader, "GET", Authority(url), "/metrics"));
   nlohmann::json out = nlohmann::json::object();
   if (!r || r->status != 200) return out;
   size_t pos = 0;

@@ -75,12 +75,12 @@ struct IngestOpts {
 };
 
 // One transaction of `key`, committed (?wait=commit); the reply.
-Result<nlohmann::json> Commit(httplib::Client& c, const SecretKey& key, uint64_t nonce, const std::string& module,
+Result<nlohmann::json> Commit(httplib::Client& c, const std::string& authority, const SecretKey& key, uint64_t nonce, const std::string& module,
                               const std::string& action, const nlohmann::json& payload) {
   TxBody b{"carechain-coldchain-load", key.public_key(), nonce, module, action, *codec::ToCanonicalJson(payload)};
   const std::string body = Transaction::Sign(std::move(b), key)->ToJson().dump();
   const std::string target = "/v1/transactions?wait=commit";
-  auto r = c.Post(target, Signed(key, "POST", target, body), body, "application/json");
+  auto r = c.Post(target, Signed(key, "POST", authority, target, body), body, "application/json");
   if (!r || r->status != 200) return Status::Internal("commit " + action + ": " + (r ? r->body : "no reply"));
   auto j = nlohmann::json::parse(r->body);
   if (j["result"]["code"] != "ok") return Status::Internal(action + ": " + j.dump());
@@ -100,14 +100,14 @@ int ColdIngest(const IngestOpts& o) {
   for (int i = 0; i < loggers; ++i)
     packs.push_back({{"gtin", kGtin}, {"serial", "S" + std::to_string(i)}, {"batch", "B1"}, {"expiry", "301231"}});
   uint64_t nonce = 1;
-  if (auto r = Commit(setup, maker, nonce++, "supply", "commission", {{"packs", packs}}); !r.ok())
+  if (auto r = Commit(setup, Authority(o.node), maker, nonce++, "supply", "commission", {{"packs", packs}}); !r.ok())
     return Fail(r.status().ToString());
   for (int i = 0; i < loggers; ++i) {
     nlohmann::json ship = {{"shipment", ShipmentId(i)}, {"carrier", "bench-carrier"}, {"to", "bench-recv"},
                            {"route", "bench"}, {"packs", {{{"gtin", kGtin}, {"serial", "S" + std::to_string(i)}}}},
                            {"devices", {ActorKey(kLoggerKeys + i).public_key().hex()}},
                            {"low", 200}, {"high", 800}, {"max_excursion_s", 3600}};
-    if (auto r = Commit(setup, maker, nonce++, "coldchain", "create", ship); !r.ok()) return Fail(r.status().ToString());
+    if (auto r = Commit(setup, Authority(o.node), maker, nonce++, "coldchain", "create", ship); !r.ok()) return Fail(r.status().ToString());
   }
 
   // Each logger sends its batches one after the other, each waiting for its commit.
@@ -132,7 +132,7 @@ int ColdIngest(const IngestOpts& o) {
           nlohmann::json{{"tx", Transaction::Sign(std::move(b), key)->ToJson()}, {"readings", list}}.dump();
       const std::string target = "/v1/coldchain/batches?wait=commit";
       const auto t0 = Clk::now();
-      auto res = c.Post(target, Signed(key, "POST", target, body), body, "application/json");
+      auto res = c.Post(target, Signed(key, "POST", Authority(o.node), target, body), body, "application/json");
       if (!res || res->status != 200 || nlohmann::json::parse(res->body)["result"]["code"] != "ok")
         return Status::Internal("batch failed: " + (res ? res->body : std::string("no reply")));
       return std::chrono::duration<double>(Clk::now() - t0).count();

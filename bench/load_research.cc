@@ -113,8 +113,9 @@ TxPtr SignTx(const SecretKey& key, uint64_t nonce, const std::string& module, co
 }
 
 // The JSON of a signed GET that answered 200.
-Result<nlohmann::json> GetJson(httplib::Client& c, const SecretKey& key, const std::string& target) {
-  auto r = c.Get(target, Signed(key, "GET", target));
+Result<nlohmann::json> GetJson(httplib::Client& c, const std::string& authority, const SecretKey& key,
+                               const std::string& target) {
+  auto r = c.Get(target, Signed(key, "GET", authority, target));
   if (!r) return Status::Unavailable(target + ": " + httplib::to_string(r.error()));
   if (r->status != 200) return Status::Unavailable(target + ": HTTP " + std::to_string(r->status) + " " + r->body);
   return nlohmann::json::parse(r->body);
@@ -124,8 +125,9 @@ Result<nlohmann::json> GetJson(httplib::Client& c, const SecretKey& key, const s
 // then follows the blocks from the one after the head (as it was before)
 // until each of them is committed; an error if one is refused, or if no
 // block comes for 60 s. `reader` (a chain reader) signs the requests.
-Status CommitAll(httplib::Client& c, const SecretKey& reader, const std::vector<TxPtr>& txs, const char* what) {
-  CC_ASSIGN_OR_RETURN(auto info, GetJson(c, reader, "/v1/info"));
+Status CommitAll(httplib::Client& c, const std::string& authority, const SecretKey& reader,
+                 const std::vector<TxPtr>& txs, const char* what) {
+  CC_ASSIGN_OR_RETURN(auto info, GetJson(c, authority, reader, "/v1/info"));
   uint64_t h = info["height"].get<uint64_t>() + 1;
   std::unordered_set<std::string> pending;
   for (size_t i = 0; i < txs.size(); i += kTxsPerPost) {
@@ -135,7 +137,7 @@ Status CommitAll(httplib::Client& c, const SecretKey& reader, const std::vector<
       pending.insert(txs[t]->id().hex());
     }
     const std::string target = "/v1/transactions/batch";
-    auto r = c.Post(target, Signed(reader, "POST", target, body), body, "application/octet-stream");
+    auto r = c.Post(target, Signed(reader, "POST", authority, target, body), body, "application/octet-stream");
     if (!r) return Status::Unavailable(std::string(what) + ": " + httplib::to_string(r.error()));
     auto j = nlohmann::json::parse(r->body, nullptr, false);
     const size_t n = std::min(txs.size(), i + kTxsPerPost) - i;
@@ -144,7 +146,7 @@ Status CommitAll(httplib::Client& c, const SecretKey& reader, const std::vector<
   }
   for (auto last = Clk::now(); !pending.empty();) {
     const std::string target = "/v1/blocks/" + std::to_string(h) + "?wait_ms=1000&txs=full";
-    auto r = c.Get(target, Signed(reader, "GET", target));
+    auto r = c.Get(target, Signed(reader, "GET", authority, target));
     if (!r || (r->status != 200 && r->status != 404))
       return Status::Unavailable(target + ": " + (r ? r->body.substr(0, 200) : httplib::to_string(r.error())));
     if (r->status == 404) {
@@ -203,7 +205,7 @@ int ResearchLoad(const LoadOpts& o) {
   const SecretKey reader = ActorKey(kClinicAdminKey), researcher = ActorKey(kResearcherKey);
   httplib::Client setup(o.node);
   setup.set_read_timeout(60, 0);
-  auto nonce = GetJson(setup, researcher, "/v1/actors/" + researcher.public_key().hex() + "/nonce");
+  auto nonce = GetJson(setup, Authority(o.node), researcher, "/v1/actors/" + researcher.public_key().hex() + "/nonce");
   if (!nonce.ok()) return Fail(nonce.status().ToString());
   if ((*nonce)["next_nonce"] != 1)
     return Fail("the node has the study already: research-load runs once per research-init (a fresh folder)");
@@ -222,13 +224,13 @@ int ResearchLoad(const LoadOpts& o) {
     txs.push_back(SignTx(ActorKey(kPatientKeys + i), 1, "wearables", "register_device",
                          {{"device", ActorKey(kDeviceKeys + i).public_key().hex()}, {"kind", "smart_watch"},
                           {"custodian", kCustodian}}));
-  if (Status s = CommitAll(setup, reader, txs, "register"); !s.ok()) return Fail(s.ToString());
+  if (Status s = CommitAll(setup, Authority(o.node), reader, txs, "register"); !s.ok()) return Fail(s.ToString());
   txs.clear();
   const uint64_t until = now + 10 * 365 * kDayMs;  // ten years
   for (uint64_t i = 0; i < patients; ++i)
     txs.push_back(SignTx(ActorKey(kPatientKeys + i), 2, "research", "consent",
                          {{"study", kStudy}, {"categories", {"heart_rate"}}, {"until", until}}));
-  if (Status s = CommitAll(setup, reader, txs, "consent"); !s.ok()) return Fail(s.ToString());
+  if (Status s = CommitAll(setup, Authority(o.node), reader, txs, "consent"); !s.ok()) return Fail(s.ToString());
   const double setup_s = std::chrono::duration<double>(Clk::now() - t_setup).count();
   std::fprintf(stderr, "registered %llu watches and consents in %.1f s\n", static_cast<unsigned long long>(patients),
                setup_s);
@@ -275,7 +277,7 @@ int ResearchLoad(const LoadOpts& o) {
         for (uint64_t seq = 1; seq <= batches; ++seq) {
           const std::string body = BatchBody(p, seq, first, end);
           const std::string target = "/v1/wearables/batches?wait=commit";
-          const auto headers = Signed(patient, "POST", target, body);
+          const auto headers = Signed(patient, "POST", Authority(o.node), target, body);
           const auto t0 = Clk::now();
           auto r = client.Post(target, headers, body, "application/json");
           const double d = std::chrono::duration<double>(Clk::now() - t0).count();
@@ -398,7 +400,7 @@ int ResearchQuery(const QueryOpts& o) {
   c.set_read_timeout(3600, 0);
   for (auto& q : queries) {
     for (int i = 0; i < o.runs; ++i) {
-      const auto headers = Signed(researcher, "GET", q.target);  // the client's cost, outside the latency
+      const auto headers = Signed(researcher, "GET", Authority(o.node), q.target);  // the client's cost, outside the latency
       const auto t0 = Clk::now();
       auto r = c.Get(q.target, headers);
       const double d = std::chrono::duration<double>(Clk::now() - t0).count();

@@ -156,14 +156,14 @@ std::string ExpiryIn(int days) {
 // A signed client of one key on one keep-alive connection.
 class Api {
  public:
-  Api(const std::string& url, SecretKey key) : c_(url), key_(std::move(key)) {
+  Api(const std::string& url, SecretKey key) : c_(url), key_(std::move(key)), authority_(Authority(url)) {
     c_.set_keep_alive(true);
     c_.set_tcp_nodelay(true);
     c_.set_read_timeout(60, 0);
   }
   // The JSON reply of a GET; an error if it is not 200.
   Result<nlohmann::json> Get(const std::string& target) {
-    auto r = c_.Get(target, Signed(key_, "GET", target));
+    auto r = c_.Get(target, Signed(key_, "GET", authority_, target));
     return Json(target, r, 200);
   }
   // Admits `txs` with POST /v1/transactions/batch; an error unless all were.
@@ -172,7 +172,7 @@ class Api {
     for (const auto& tx : txs)
       codec::AppendVarint(&body, tx->encoded().size()), body += tx->encoded();
     const std::string target = "/v1/transactions/batch";
-    auto r = c_.Post(target, Signed(key_, "POST", target, body), body, "application/octet-stream");
+    auto r = c_.Post(target, Signed(key_, "POST", authority_, target, body), body, "application/octet-stream");
     CC_ASSIGN_OR_RETURN(auto j, Json(target, r, 202));
     if (j.value("accepted", size_t{0}) != txs.size())
       return Status::Invalid("batch of " + std::to_string(txs.size()) +
@@ -187,7 +187,7 @@ class Api {
     CC_ASSIGN_OR_RETURN(b.payload, codec::ToCanonicalJson(payload));
     TxPtr tx = Transaction::Sign(std::move(b), key_);
     const std::string target = "/v1/transactions?wait=commit";
-    auto r = c_.Post(target, Signed(key_, "POST", target, tx->encoded()), tx->encoded(),
+    auto r = c_.Post(target, Signed(key_, "POST", authority_, target, tx->encoded()), tx->encoded(),
                      "application/octet-stream");
     CC_ASSIGN_OR_RETURN(auto j, Json(target, r, 200));
     if (j.value("status", "") != "committed" || j["result"]["code"] != "ok")
@@ -204,7 +204,7 @@ class Api {
     const auto deadline = Clk::now() + timeout;
     for (;;) {
       auto r = c_.Get("/v1/transactions/" + id.hex(),
-                      Signed(key_, "GET", "/v1/transactions/" + id.hex()));
+                      Signed(key_, "GET", authority_, "/v1/transactions/" + id.hex()));
       if (r && r->status == 200) {
         auto j = nlohmann::json::parse(r->body, nullptr, false);
         if (j.is_object() && j.value("status", "") == "committed") {
@@ -239,6 +239,7 @@ class Api {
 
   httplib::Client c_;
   SecretKey key_;
+  std::string authority_;
 };
 
 TxPtr SignTx(const Layout& l, const SecretKey& key, uint64_t nonce, const std::string& action,
@@ -467,7 +468,7 @@ int SupplyCommission(const CommissionOpts& o) {
         if (!send_error.empty() && sending_done) return;
       }
       const std::string target = "/v1/blocks/" + std::to_string(h) + "?wait_ms=1000";
-      auto r = client.Get(target, Signed(admin.key(), "GET", target));
+      auto r = client.Get(target, Signed(admin.key(), "GET", Authority(o.node), target));
       const auto now = Clk::now();
       if (!r || (r->status != 200 && r->status != 404)) {
         follow_error = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200)
@@ -730,7 +731,7 @@ int SupplyVerify(const VerifyOpts& o) {
         for (int c = 0; c < o.conns; ++c) keys.push_back(key_of(c));
         for (size_t i = s; i < pool.size(); i += 2) {
           Probe p = maker.Next();
-          pool[i].headers = Signed(keys[i % keys.size()], "GET", p.target);
+          pool[i].headers = Signed(keys[i % keys.size()], "GET", Authority(o.node), p.target);
           pool[i].target = std::move(p.target);
           pool[i].expected = p.expected;
         }
@@ -795,7 +796,7 @@ int SupplyVerify(const VerifyOpts& o) {
           } else {
             Probe p = maker.Next();
             if (sign)
-              headers = Signed(key, "GET", p.target);  // the client's cost, outside the latency
+              headers = Signed(key, "GET", Authority(o.node), p.target);  // the client's cost, outside the latency
             target = std::move(p.target);
             expected = p.expected;
           }

@@ -66,9 +66,9 @@ struct IngestOpts {
 };
 
 // A signed request's reply, or an error naming `what`.
-Result<nlohmann::json> Send(httplib::Client& c, const SecretKey& key, const std::string& method,
+Result<nlohmann::json> Send(httplib::Client& c, const std::string& authority, const SecretKey& key, const std::string& method,
                             const std::string& target, const std::string& body, const std::string& what) {
-  auto h = Signed(key, method, target, body);
+  auto h = Signed(key, method, authority, target, body);
   auto r = method == "PUT" ? c.Put(target, h, body, "application/json") : c.Post(target, h, body, "application/json");
   if (!r || (r->status != 200 && r->status != 202)) return Status::Internal(what + ": " + (r ? r->body : "no reply"));
   return nlohmann::json::parse(r->body);
@@ -87,14 +87,14 @@ int WearIngest(const IngestOpts& o) {
     nlohmann::json p = {{"device", ActorKey(kDeviceKeys + i).public_key().hex()}, {"kind", "smart_watch"},
                         {"custodian", kCustodian}};
     TxBody b{kChain, patient.public_key(), 1, "wearables", "register_device", *codec::ToCanonicalJson(p)};
-    auto r = Send(setup, patient, "POST", "/v1/transactions?wait=commit",
+    auto r = Send(setup, Authority(o.node), patient, "POST", "/v1/transactions?wait=commit",
                   Transaction::Sign(std::move(b), patient)->ToJson().dump(), "register_device");
     if (!r.ok() || (*r)["result"]["code"] != "ok") return Fail(r.ok() ? r->dump() : r.status().ToString());
     if (o.rules) {
       nlohmann::json rules = {{"rules",
                                {{{"id", "tachy"}, {"metric", "heart_rate"}, {"above", 150}, {"for_s", 600}},
                                 {{"id", "trend"}, {"metric", "heart_rate"}, {"baseline", "above"}, {"k", 4}}}}};
-      if (auto x = Send(setup, patient, "PUT", "/v1/wearables/rules", rules.dump(), "rules"); !x.ok())
+      if (auto x = Send(setup, Authority(o.node), patient, "PUT", "/v1/wearables/rules", rules.dump(), "rules"); !x.ok())
         return Fail(x.status().ToString());
     }
   }
@@ -119,7 +119,7 @@ int WearIngest(const IngestOpts& o) {
                                               {"device_sig", device.Sign(AsBytes(msg)).hex()}}
                                    .dump();
       const auto t0 = Clk::now();
-      auto r = Send(c, patient, "POST", "/v1/wearables/batches?wait=commit", body, "batch");
+      auto r = Send(c, Authority(o.node), patient, "POST", "/v1/wearables/batches?wait=commit", body, "batch");
       if (!r.ok()) return r.status();
       if ((*r)["status"] != "committed" || (*r)["result"]["code"] != "ok") return Status::Internal("batch failed: " + r->dump());
       alerts += (*r)["alerts"].size();

@@ -33,7 +33,9 @@ Server::Server(Chain* chain, Orderer* orderer, Metrics* metrics, ApiOptions opti
       documents_(offchain.documents),
       wearables_(offchain.wearables),
       review_texts_(offchain.review_texts),
-      authenticator_(Clock::System(), options_.signature_window_s),
+      authenticator_(Clock::System(), AuthenticatorOptions::Sized(options_.signature_window_s,
+                                                                  options_.max_registered_nonces,
+                                                                  options_.max_unregistered_nonces)),
       concurrent_(options_.max_concurrent_requests_per_address),
       per_actor_(Clock::System(), options_.requests_per_s_per_actor, 2 * options_.requests_per_s_per_actor),
       per_address_(Clock::System(), options_.requests_per_s_per_address,
@@ -96,6 +98,9 @@ Status Server::Start() {
     }
     port_ = options_.port;
   }
+  authenticator_.SetAuthorities(options_.authorities.empty()
+                                    ? DefaultAuthorities(options_.host, port_, !options_.tls_cert_file.empty())
+                                    : options_.authorities);
   if (listen_fd >= 0 && ::listen(listen_fd, kListenBacklog) != 0)
     spdlog::warn("could not deepen the API's listen backlog: {}", std::strerror(errno));
   thread_ = std::thread([this] { http_->listen_after_bind(); });
@@ -315,14 +320,18 @@ httplib::Server::Handler Server::Authed(AuthedHandler h) {
     RequestView view{req.method, target.substr(0, q),
                      q == std::string_view::npos ? std::string_view() : target.substr(q + 1), req.body,
                      [&req](std::string_view name) { return req.get_header_value(std::string(name)); }};
-    auto key = authenticator_.Authenticate(view);
-    if (!Refuse(res, key.status(), "unauthenticated")) return;
+    std::optional<Principal> who;  // resolved once, before the nonce is kept
+    auto key = authenticator_.Authenticate(view, req.get_header_value("Host"), [&](const PublicKey& k) {
+      who = ResolvePrincipal(chain_->store(), k);
+      return who->active || who->node;
+    });
+    if (!Refuse(res, key.status(), key.status().code() == Code::kUnavailable ? "nonces" : "unauthenticated")) return;
     if (!per_actor_.Allow(std::string(AsChars(key->view())))) {
       metrics_->Counter("carechain_http_refused_total", "reason=\"rate_actor\"")++;
       ReplyError(res, 429, "rate_limited", "too many requests from this key; slow down");
       return;
     }
-    h(req, res, ResolvePrincipal(chain_->store(), *key));
+    h(req, res, who ? *who : ResolvePrincipal(chain_->store(), *key));
   };
 }
 

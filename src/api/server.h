@@ -34,6 +34,10 @@ struct ApiOptions {
   size_t max_body_bytes = 8 << 20;
   uint64_t max_wait_ms = 30000;  // longest ?wait=commit
   uint64_t signature_window_s = 60;  // accepted age of a request signature
+  // Replay cache bounds (api/http_signature.h): nonces of registered keys,
+  // and of keys that are not (a flood of those refuses only them).
+  size_t max_registered_nonces = 2'000'000;
+  size_t max_unregistered_nonces = 250'000;
   double requests_per_s_per_actor = 1000;  // 0: unlimited
   double requests_per_s_per_address = 2000;
   // The public, unsigned pack check (GET /v1/packs/check), per address.
@@ -43,6 +47,9 @@ struct ApiOptions {
   // The web portal's built files (web/dist), served at / without
   // authentication (they hold no data); "" = no portal.
   std::string portal_dir;
+  // The request signatures' @authority values (lower-case host[:port]) this
+  // node answers to; empty = api::DefaultAuthorities of host and the bound port.
+  std::vector<std::string> authorities;
   // TLS: PEM certificate (chain) and private key; both empty = plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;

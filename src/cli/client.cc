@@ -37,10 +37,11 @@ httplib::Client Make(const std::string& url, const std::string& ca_file) {
   return c;
 }
 
-httplib::Headers SignedHeaders(const std::optional<SecretKey>& key, const std::string& method,
-                               const std::string& target, const std::string& body) {
+httplib::Headers SignedHeaders(const std::optional<SecretKey>& key, const std::string& url,
+                               const std::string& method, const std::string& target,
+                               const std::string& body) {
   if (!key) return {};
-  auto h = api::SignTarget(*key, method, target, body);
+  auto h = api::SignTarget(*key, method, api::AuthorityOf(url), target, body);
   return {h.begin(), h.end()};
 }
 
@@ -48,14 +49,14 @@ httplib::Headers SignedHeaders(const std::optional<SecretKey>& key, const std::s
 
 Result<std::string> Client::GetRaw(const std::string& path) const {
   auto c = Make(url_, ca_file_);
-  auto r = c.Get(path, SignedHeaders(key_, "GET", path, ""));
+  auto r = c.Get(path, SignedHeaders(key_, url_, "GET", path, ""));
   CC_RETURN_IF_ERROR(FromReply(r, url_));
   return r->body;
 }
 
 Result<Client::Reply> Client::GetWithHeaders(const std::string& path) const {
   auto c = Make(url_, ca_file_);
-  auto r = c.Get(path, SignedHeaders(key_, "GET", path, ""));
+  auto r = c.Get(path, SignedHeaders(key_, url_, "GET", path, ""));
   CC_RETURN_IF_ERROR(FromReply(r, url_));
   Reply out{r->body, {}};
   for (const auto& [k, v] : r->headers) out.headers[k] = v;
@@ -70,7 +71,7 @@ Result<nlohmann::json> Client::Get(const std::string& path) const {
 Result<nlohmann::json> Client::Post(const std::string& path, const std::string& body,
                                     const std::string& content_type) const {
   auto c = Make(url_, ca_file_);
-  auto r = c.Post(path, SignedHeaders(key_, "POST", path, body), body, content_type);
+  auto r = c.Post(path, SignedHeaders(key_, url_, "POST", path, body), body, content_type);
   CC_RETURN_IF_ERROR(FromReply(r, url_));
   return ParseBody(r->body);
 }
@@ -78,7 +79,7 @@ Result<nlohmann::json> Client::Post(const std::string& path, const std::string& 
 Result<nlohmann::json> Client::Put(const std::string& path, const std::string& body,
                                    const std::string& content_type) const {
   auto c = Make(url_, ca_file_);
-  auto r = c.Put(path, SignedHeaders(key_, "PUT", path, body), body, content_type);
+  auto r = c.Put(path, SignedHeaders(key_, url_, "PUT", path, body), body, content_type);
   CC_RETURN_IF_ERROR(FromReply(r, url_));
   return ParseBody(r->body);
 }

@@ -39,7 +39,7 @@ httplib::Client& PeerClient::ClientFor(const std::string& url) {
 
 Result<std::string> PeerClient::FetchBlock(const std::string& url, uint64_t height) {
   const std::string path = "/v1/blocks/" + std::to_string(height) + "?format=binary";
-  auto signed_headers = api::SignTarget(key_, "GET", path, "");
+  auto signed_headers = api::SignTarget(key_, "GET", api::AuthorityOf(url), path, "");
   httplib::Headers headers(signed_headers.begin(), signed_headers.end());
   auto r = ClientFor(url).Get(path, headers);
   if (!r) {
@@ -60,7 +60,7 @@ Status PeerClient::Forward(const std::string& url, const std::vector<TxPtr>& txs
   for (const auto& tx : txs) w.Bytes(tx->encoded());
   const std::string body = w.Take();
   const std::string path = "/v1/transactions/batch";
-  auto signed_headers = api::SignTarget(key_, "POST", path, body);
+  auto signed_headers = api::SignTarget(key_, "POST", api::AuthorityOf(url), path, body);
   httplib::Headers headers(signed_headers.begin(), signed_headers.end());
   auto r = client.Post(path, headers, body, "application/octet-stream");
   if (!r) {

@@ -15,7 +15,7 @@ namespace cc::testing {
 class SignedClient {
  public:
   SignedClient(const std::string& host, int port, std::optional<SecretKey> key)
-      : client_(host, port), key_(std::move(key)) {
+      : client_(host, port), authority_(host + ":" + std::to_string(port)), key_(std::move(key)) {
     client_.set_read_timeout(30, 0);
     client_.set_tcp_nodelay(true);
   }
@@ -29,11 +29,12 @@ class SignedClient {
  private:
   httplib::Headers Sign(const std::string& method, const std::string& target, const std::string& body) {
     if (!key_) return {};
-    auto h = api::SignTarget(*key_, method, target, body);
+    auto h = api::SignTarget(*key_, method, authority_, target, body);
     return {h.begin(), h.end()};
   }
 
   httplib::Client client_;
+  std::string authority_;  // host:port, as signed and sent in Host
   std::optional<SecretKey> key_;
 };
 

@@ -3,7 +3,7 @@ import json
 import os
 import time
 
-from cchelpers import Api, Key, assert_json_error, sign_headers
+from cchelpers import Api, Key, assert_json_error, authority_of, sign_headers
 
 
 def test_unsigned_forged_replayed_and_expired_submissions_change_nothing(node_factory):
@@ -19,19 +19,20 @@ def test_unsigned_forged_replayed_and_expired_submissions_change_nothing(node_fa
     url = node.url + "/v1/transactions?wait=commit"
     ctype = {"Content-Type": "application/octet-stream"}
     raw = Api(node.url, key=None)  # sends no signature headers by itself
+    here = authority_of(node.url)
 
     assert_json_error(raw.s.post(url, data=body, headers=ctype), 401, "unauthenticated", "not signed")
-    h = sign_headers(admin, "POST", "/v1/transactions?wait=commit", body)
+    h = sign_headers(admin, "POST", here, "/v1/transactions?wait=commit", body)
     h["Signature"] = "sig1=:" + "A" * 86 + "==:"
     assert_json_error(raw.s.post(url, data=body, headers={**ctype, **h}), 401, "unauthenticated")
-    h = sign_headers(admin, "POST", "/v1/transactions?wait=commit", body, created=int(time.time()) - 3600)
+    h = sign_headers(admin, "POST", here, "/v1/transactions?wait=commit", body, created=int(time.time()) - 3600)
     assert_json_error(raw.s.post(url, data=body, headers={**ctype, **h}), 401, "unauthenticated", "expired")
-    h = sign_headers(admin, "POST", "/v1/transactions", body)  # signed for another target
+    h = sign_headers(admin, "POST", here, "/v1/transactions", body)  # signed for another target
     assert_json_error(raw.s.post(url, data=body, headers={**ctype, **h}), 401, "unauthenticated")
-    h = sign_headers(admin, "POST", "/v1/transactions?wait=commit", b"other body")
+    h = sign_headers(admin, "POST", here, "/v1/transactions?wait=commit", b"other body")
     assert_json_error(raw.s.post(url, data=body, headers={**ctype, **h}), 401, "unauthenticated", "digest")
     stranger = Key()  # a valid signature by an unknown key
-    h = sign_headers(stranger, "POST", "/v1/transactions?wait=commit", body)
+    h = sign_headers(stranger, "POST", here, "/v1/transactions?wait=commit", body)
     assert_json_error(raw.s.post(url, data=body, headers={**ctype, **h}), 403, "permission_denied")
 
     # Nothing changed: same head, the transaction is unknown, the nonce unused.
@@ -41,7 +42,7 @@ def test_unsigned_forged_replayed_and_expired_submissions_change_nothing(node_fa
     assert api.next_nonce(admin.public_hex) == tx.json["nonce"]
 
     # A replayed (otherwise valid) request is refused the second time only.
-    h = sign_headers(admin, "POST", "/v1/transactions?wait=commit", body)
+    h = sign_headers(admin, "POST", here, "/v1/transactions?wait=commit", body)
     first = raw.s.post(url, data=body, headers={**ctype, **h})
     assert first.status_code == 200 and first.json()["status"] == "committed", first.text
     assert_json_error(raw.s.post(url, data=body, headers={**ctype, **h}), 401, "unauthenticated", "nonce")
@@ -57,3 +58,4 @@ def test_unsigned_forged_replayed_and_expired_submissions_change_nothing(node_fa
     log = open(node.err_path).read() + open(node.out_path).read()
     assert "-> 401" in log and "-> 403" in log
     assert admin.public_hex not in log and tx.id not in log, "a key or id reached the log"
+
