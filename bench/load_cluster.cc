@@ -64,6 +64,8 @@ Status MakeClusterDir(const InitOptions& o) {
         "[ordering]\nbackend = \"etcd\"\nmax_block_txs = " + std::to_string(o.max_block_txs) +
         "\nblock_interval_ms = " + std::to_string(o.interval_ms) +
         "\nmempool_capacity = 1000000\nlease_ttl_s = " + std::to_string(o.lease_ttl_s) + "\n" +
+        // etcd and the peers on this machine over plain HTTP: a benchmark only.
+        "allow_plaintext = true\n" +
         // Port 0: the node announces the address it is bound to.
         (port != 0 ? "advertise_url = \"http://127.0.0.1:" + std::to_string(port) + "\"\n" : "") +
         "[etcd]\nendpoints = [" + endpoints + "]\n"

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cc::api {
 
@@ -25,6 +26,13 @@ struct ApiOptions {
   int max_connections_per_address = 1'000;
   uint64_t max_wait_ms = 30'000;     // longest ?wait=commit or long poll
   uint64_t signature_window_s = 60;  // accepted age of a request signature
+  // Replay cache bounds (api/http_signature.h): nonces of registered keys,
+  // and of keys that are not (a flood of those refuses only them).
+  size_t max_registered_nonces = 2'000'000;
+  size_t max_unregistered_nonces = 250'000;
+  // The request signatures' @authority values (lower-case host[:port]) this
+  // node answers to; empty = api::DefaultAuthorities of host and the bound port.
+  std::vector<std::string> authorities;
   // Per signing key, after authentication: a sustained rate and a burst on
   // top of it (0: unlimited).
   double requests_per_s_per_actor = 2'000;

@@ -22,7 +22,7 @@ http::Request Make(std::string method, std::string target, std::string body = ""
 }
 
 void Sign(http::Request* q, const SecretKey& key) {
-  for (auto& [k, v] : SignTarget(key, q->method, q->target, q->body)) {
+  for (auto& [k, v] : SignTarget(key, q->method, "node.test", q->target, q->body)) {
     std::string lower = k;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     q->headers.emplace_back(lower, v);
@@ -82,6 +82,7 @@ class RoutesTest : public ::testing::Test {
     ApiOptions o;
     o.max_wait_ms = 5000;
     cx_ = std::make_unique<Context>(f_.chain.get(), solo_.get(), admission_.get(), &metrics_, o, OffchainServices{});
+    cx_->authenticator.SetAuthorities({"node.test"});  // what Server::Start does once bound
     Routes routes(&router_, cx_.get());
     AddChainRoutes(routes);
     AddSupplyRoutes(routes);

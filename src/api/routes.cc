@@ -11,14 +11,19 @@ std::optional<Principal> Authenticate(Context& cx, const http::Request& req, htt
   RequestView view{req.method, target.substr(0, q),
                    q == std::string_view::npos ? std::string_view() : target.substr(q + 1), req.body,
                    [&req](std::string_view name) { return req.Header(name); }};
-  auto key = cx.authenticator.Authenticate(view);
-  if (!cx.Refuse(res, key.status(), "unauthenticated")) return std::nullopt;
+  std::optional<Principal> who;  // resolved once, before the nonce is kept
+  auto key = cx.authenticator.Authenticate(view, req.Header("host"), [&](const PublicKey& k) {
+    who = ResolvePrincipal(cx.chain->store(), k);
+    return who->active || who->node;
+  });
+  if (!cx.Refuse(res, key.status(), key.status().code() == Code::kUnavailable ? "nonces" : "unauthenticated"))
+    return std::nullopt;
   if (!cx.per_actor.Allow(std::string(AsChars(key->view())))) {
     cx.metrics->Counter("carechain_http_refused_total", "reason=\"rate_actor\"")++;
     ReplyError(res, 429, "rate_limited", "too many requests from this key; slow down");
     return std::nullopt;
   }
-  return ResolvePrincipal(cx.chain->store(), *key);
+  return who ? *who : ResolvePrincipal(cx.chain->store(), *key);
 }
 
 void Routes::Signed(const std::string& method, const std::string& pattern, SignedHandler h) {

@@ -75,7 +75,12 @@ Status Server::Start() {
   // Series that exist from the start (a scraper sees zeros, not gaps).
   cx_.metrics->Counter("carechain_http_requests_total", "status=\"200\"");
   cx_.metrics->Counter("carechain_blocks_committed_total");
-  return http_->Start();
+  CC_RETURN_IF_ERROR(http_->Start());
+  // The port is known once bound (0: any free port).
+  cx_.authenticator.SetAuthorities(cx_.options.authorities.empty()
+                                       ? DefaultAuthorities(cx_.options.host, http_->port(), tls())
+                                       : cx_.options.authorities);
+  return Status::Ok();
 }
 
 void Server::Stop() {

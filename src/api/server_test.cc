@@ -204,10 +204,11 @@ std::string RawRequest(int port, const std::string& request) {
 TEST_F(ServerTest, NoContentTypeMeansJson) {
   TxPtr tx = NewTx();
   const std::string body = tx->ToJson().dump();
-  auto sig = SignRequest(f_.net.keys.hospital_admin, "POST", "/v1/transactions", "wait=commit", body,
+  const std::string authority = "127.0.0.1:" + std::to_string(server_->port());
+  auto sig = SignRequest(f_.net.keys.hospital_admin, "POST", authority, "/v1/transactions", "wait=commit", body,
                          Clock::System()->NowMs() / 1000, NewNonce());
   std::string reply = RawRequest(server_->port(),
-                                 "POST /v1/transactions?wait=commit HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                 "POST /v1/transactions?wait=commit HTTP/1.1\r\nHost: " + authority + "\r\n"
                                  "Content-Digest: " + sig.content_digest + "\r\nSignature-Input: " +
                                  sig.signature_input + "\r\nSignature: " + sig.signature + "\r\n"
                                  "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
@@ -475,7 +476,8 @@ TEST_F(ServerTest, UnsignedBadlySignedAndReplayedRequestsAre401) {
   ExpectError(unsigned_client.Get("/v1/info"), 401, "unauthenticated", "not signed");
   EXPECT_EQ(unsigned_client.Get("/healthz")->status, 200);
 
-  auto sig = SignRequest(f_.net.keys.hospital_admin, "GET", "/v1/info", "", "",
+  const std::string authority = "127.0.0.1:" + std::to_string(server_->port());
+  auto sig = SignRequest(f_.net.keys.hospital_admin, "GET", authority, "/v1/info", "", "",
                          Clock::System()->NowMs() / 1000, "replay-nonce-0123456789");
   http::Headers h = {{"Content-Digest", sig.content_digest},
                         {"Signature-Input", sig.signature_input},
@@ -483,19 +485,34 @@ TEST_F(ServerTest, UnsignedBadlySignedAndReplayedRequestsAre401) {
   EXPECT_EQ(unsigned_client.Raw("GET", "/v1/info", h)->status, 200);
   ExpectError(unsigned_client.Raw("GET", "/v1/info", h), 401, "unauthenticated", "nonce already used");
   // The same headers on another path: the signature does not cover it.
-  auto other = SignRequest(f_.net.keys.hospital_admin, "GET", "/v1/info", "", "",
+  auto other = SignRequest(f_.net.keys.hospital_admin, "GET", authority, "/v1/info", "", "",
                            Clock::System()->NowMs() / 1000, NewNonce());
   http::Headers h2 = {{"Content-Digest", other.content_digest},
                          {"Signature-Input", other.signature_input},
                          {"Signature", other.signature}};
   ExpectError(unsigned_client.Raw("GET", "/v1/blocks/0", h2), 401, "unauthenticated", "bad request signature");
-  auto old = SignRequest(f_.net.keys.hospital_admin, "GET", "/v1/info", "", "",
+  auto old = SignRequest(f_.net.keys.hospital_admin, "GET", authority, "/v1/info", "", "",
                          Clock::System()->NowMs() / 1000 - 3600, NewNonce());
   http::Headers h3 = {{"Content-Digest", old.content_digest},
                          {"Signature-Input", old.signature_input},
                          {"Signature", old.signature}};
   ExpectError(unsigned_client.Raw("GET", "/v1/info", h3), 401, "unauthenticated", "expired");
   EXPECT_GE(metrics_.Counter("carechain_http_refused_total", "reason=\"unauthenticated\"").load(), 4u);
+}
+
+// Issue 17: a request is bound to the node it was signed for (@authority).
+TEST_F(ServerTest, ARequestSignedForAnotherNodeIs401) {
+  testing::SignedClient raw("127.0.0.1", server_->port(), std::nullopt);
+  const std::string other = "127.0.0.1:" + std::to_string(server_->port() + 1);
+  auto h = SignTarget(f_.net.keys.hospital_admin, "GET", other, "/v1/info", "");
+  ExpectError(raw.Raw("GET", "/v1/info", http::Headers(h.begin(), h.end())), 401, "unauthenticated",
+              "signed for " + other);
+  // The loopback names of this node are accepted, in any case.
+  for (const std::string host : {"127.0.0.1", "localhost", "LocalHost"}) {
+    auto ok = SignTarget(f_.net.keys.hospital_admin, "GET", host + ":" + std::to_string(server_->port()),
+                         "/v1/info", "");
+    EXPECT_EQ(raw.Raw("GET", "/v1/info", http::Headers(ok.begin(), ok.end()))->status, 200) << host;
+  }
 }
 
 TEST_F(ServerTest, WrongRoleAndUnknownKeysAre403) {

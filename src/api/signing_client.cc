@@ -5,10 +5,10 @@
 namespace cc::api {
 
 http::Signer SignWith(SecretKey key) {
-  return [key = std::move(key)](std::string_view method, std::string_view /*authority*/, std::string_view target,
+  return [key = std::move(key)](std::string_view method, std::string_view authority, std::string_view target,
                                 std::string_view body) {
     http::Headers out;
-    for (auto& [k, v] : SignTarget(key, method, target, body)) out.emplace_back(std::move(k), std::move(v));
+    for (auto& [k, v] : SignTarget(key, method, authority, target, body)) out.emplace_back(std::move(k), std::move(v));
     return out;
   };
 }

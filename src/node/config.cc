@@ -1,11 +1,13 @@
 #include "node/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <vector>
 #include <toml++/toml.h>
 
+#include "api/http_signature.h"
 #include "util/env.h"
 
 namespace cc::node {
@@ -41,6 +43,13 @@ class Reader {
     *out = *node.value<std::string>();
     return Status::Ok();
   }
+  Status Bool(const char* section, const char* key, bool* out) const {
+    auto node = t_[section][key];
+    if (!node) return Status::Ok();
+    if (!node.is_boolean()) return Status::Invalid(std::string("config: ") + section + "." + key + " must be true or false");
+    *out = *node.value<bool>();
+    return Status::Ok();
+  }
   Status Int(const char* section, const char* key, int64_t lo, int64_t hi, int64_t* out) const {
     auto node = t_[section][key];
     if (!node) return Status::Ok();
@@ -54,6 +63,44 @@ class Reader {
  private:
   const toml::table& t_;
 };
+
+bool IsAuthority(const std::string& a) {
+  return !a.empty() && a.size() <= 255 && a.find_first_of("/?#@ \t") == std::string::npos &&
+         a.find("://") == std::string::npos;
+}
+
+bool IsWildcard(const std::string& host) { return host.empty() || host == "0.0.0.0" || host == "::"; }
+
+// Plain HTTP only on loopback, unless a test says otherwise: a request's
+// signature keeps it from being altered, not from being read, and etcd and
+// the peers carry every transaction.
+Status CheckPlaintext(const Config& c) {
+  if (IsWildcard(c.api.host) && c.api.authorities.empty()) {
+    return Status::Invalid("config: api.host \"" + c.api.host +
+                           "\" listens on every address: name the host:port clients reach this node by in "
+                           "api.authorities (request signatures are bound to it)");
+  }
+  if (c.api.tls_cert_file.empty() && !api::IsLoopbackHost(c.api.host) && !c.api_allow_plaintext) {
+    return Status::Invalid("config: api.host \"" + c.api.host +
+                           "\" is not a loopback address, and without api.tls_cert and api.tls_key the API would "
+                           "be plain HTTP; configure TLS (or set api.allow_plaintext = true, for tests only)");
+  }
+  if (c.ordering_allow_plaintext) return Status::Ok();
+  const char* fix = "; use https (or set ordering.allow_plaintext = true, for tests only)";
+  for (const auto& url : c.etcd.endpoints) {
+    if (url.starts_with("http://")) return Status::Invalid("config: etcd endpoint " + url + " is plain HTTP" + fix);
+  }
+  if (c.cluster.advertise_url.starts_with("http://")) {
+    return Status::Invalid("config: ordering.advertise_url " + c.cluster.advertise_url +
+                           " makes the other nodes forward to this one over plain HTTP" + fix);
+  }
+  if (c.ordering == "etcd" && c.cluster.advertise_url.empty() && c.api.tls_cert_file.empty()) {
+    return Status::Invalid("config: ordering.backend = \"etcd\" with a plain-HTTP API: the other nodes would "
+                           "forward to this one over http://; configure api TLS (or set "
+                           "ordering.allow_plaintext = true, for tests only)");
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -71,10 +118,12 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
                                        "requests_per_s_per_actor", "actor_burst", "requests_per_s_per_address",
                                        "max_header_bytes", "max_headers", "header_timeout_ms", "body_timeout_ms",
                                        "keepalive_timeout_ms", "max_connections", "max_connections_per_address",
-                                       "tls_cert", "tls_key", "pack_checks_per_s_per_address", "portal_dir"}},
+                                       "tls_cert", "tls_key", "pack_checks_per_s_per_address", "portal_dir",
+                                       "authorities", "allow_plaintext", "max_registered_nonces",
+                                       "max_unregistered_nonces"}},
                               {"ordering", {"backend", "max_block_txs", "block_interval_ms", "mempool_capacity",
                                             "advertise_url", "peer_ca", "lease_ttl_s", "checkpoint_interval",
-                                            "retain_blocks", "max_block_bytes"}},
+                                            "retain_blocks", "max_block_bytes", "allow_plaintext"}},
                               {"log", {"level"}},
                               {"etcd", {"endpoints", "tls_ca", "tls_cert", "tls_key"}},
                               {"offchain", {"engine", "sqlite_path", "postgres", "postgres_pool", "master_key",
@@ -128,6 +177,11 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   CC_RETURN_IF_ERROR(r.Int("api", "actor_burst", 0, 10'000'000, &burst));
   CC_RETURN_IF_ERROR(r.Int("api", "requests_per_s_per_address", 0, 1'000'000, &per_address));
   c.api.signature_window_s = static_cast<uint64_t>(window);
+  int64_t registered_nonces = 2'000'000, unregistered_nonces = 250'000;
+  CC_RETURN_IF_ERROR(r.Int("api", "max_registered_nonces", 1000, 1'000'000'000, &registered_nonces));
+  CC_RETURN_IF_ERROR(r.Int("api", "max_unregistered_nonces", 100, 1'000'000'000, &unregistered_nonces));
+  c.api.max_registered_nonces = static_cast<size_t>(registered_nonces);
+  c.api.max_unregistered_nonces = static_cast<size_t>(unregistered_nonces);
   c.api.requests_per_s_per_actor = static_cast<double>(per_actor);
   c.api.actor_burst = static_cast<double>(burst);
   c.api.requests_per_s_per_address = static_cast<double>(per_address);
@@ -142,6 +196,20 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   c.api.tls_cert_file = Resolve(base_dir, c.api.tls_cert_file);
   c.api.tls_key_file = Resolve(base_dir, c.api.tls_key_file);
   CC_RETURN_IF_ERROR(r.Str("api", "portal_dir", &c.api.portal_dir));
+  CC_RETURN_IF_ERROR(r.Bool("api", "allow_plaintext", &c.api_allow_plaintext));
+  if (auto list = t["api"]["authorities"]; list) {
+    if (!list.is_array()) return Status::Invalid("config: api.authorities must be a list of \"host:port\" strings");
+    for (const auto& a : *list.as_array()) {
+      auto v = a.value<std::string>();
+      if (!v || !IsAuthority(*v))
+        return Status::Invalid("config: api.authorities holds something that is not a host[:port] (e.g. "
+                               "\"node1.example:8443\", no scheme or path)");
+      std::string lower = *v;
+      for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      c.api.authorities.push_back(lower);
+    }
+    if (c.api.authorities.empty()) return Status::Invalid("config: api.authorities is empty");
+  }
   if (!c.api.portal_dir.empty()) c.api.portal_dir = Resolve(base_dir, c.api.portal_dir);
   CC_RETURN_IF_ERROR(r.Str("ordering", "backend", &c.ordering));
   if (c.ordering != "solo" && c.ordering != "etcd") {
@@ -166,6 +234,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
   e.retain_blocks = static_cast<uint64_t>(retain);
   e.max_block_bytes = static_cast<size_t>(block_bytes);
   CC_RETURN_IF_ERROR(r.Str("ordering", "advertise_url", &e.advertise_url));
+  CC_RETURN_IF_ERROR(r.Bool("ordering", "allow_plaintext", &c.ordering_allow_plaintext));
   CC_RETURN_IF_ERROR(r.Str("ordering", "peer_ca", &c.peer_ca));
   if (!c.peer_ca.empty()) c.peer_ca = Resolve(base_dir, c.peer_ca);
   if (!e.advertise_url.empty() && !e.advertise_url.starts_with("http://") &&
@@ -206,6 +275,7 @@ Result<Config> Config::Parse(const std::string& text, const std::string& base_di
     }
   }
   e.etcd = {c.etcd.endpoints, c.etcd.tls_ca, c.etcd.tls_cert, c.etcd.tls_key};
+  CC_RETURN_IF_ERROR(CheckPlaintext(c));
   OffchainConfig& o = c.offchain;
   CC_RETURN_IF_ERROR(r.Str("offchain", "engine", &o.engine));
   if (o.engine != "sqlite" && o.engine != "postgres" && o.engine != "none")

@@ -34,6 +34,11 @@ struct Config {
   std::string key_file;   // the node's Ed25519 key (proposer signatures)
   std::string genesis;    // genesis document
   api::ApiOptions api;
+  // Plain HTTP for the API on a non-loopback address ([api] allow_plaintext),
+  // and http:// etcd endpoints and peer URLs ([ordering] allow_plaintext):
+  // refused unless set, for tests only.
+  bool api_allow_plaintext = false;
+  bool ordering_allow_plaintext = false;
   std::string ordering = "solo";
   SoloOptions solo;
   EtcdOrdererOptions cluster;  // backend "etcd"; .etcd mirrors `etcd` below

@@ -73,6 +73,10 @@ port = 0
 threads = 4
 max_body_bytes = 1024
 max_wait_ms = 0
+authorities = ["Node1.example:8443", "node1.example"]
+allow_plaintext = true
+max_registered_nonces = 10000
+max_unregistered_nonces = 500
 
 [ordering]
 backend = "solo"
@@ -89,6 +93,11 @@ level = "debug"
   EXPECT_EQ(c->api.threads, 4);
   EXPECT_EQ(c->api.max_body_bytes, 1024u);
   EXPECT_EQ(c->api.max_wait_ms, 0u);
+  EXPECT_EQ(c->api.authorities, (std::vector<std::string>{"node1.example:8443", "node1.example"}));
+  EXPECT_TRUE(c->api_allow_plaintext);
+  EXPECT_FALSE(c->ordering_allow_plaintext);
+  EXPECT_EQ(c->api.max_registered_nonces, 10000u);
+  EXPECT_EQ(c->api.max_unregistered_nonces, 500u);
   EXPECT_EQ(c->solo.max_block_txs, 50000u);
   EXPECT_EQ(c->solo.block_interval_ms, 60000u);
   EXPECT_EQ(c->solo.mempool_capacity, 5u);
@@ -241,6 +250,109 @@ TEST(Config, EtcdClientTlsOptionsAreParsedAndChecked) {
   EXPECT_FALSE(bad.ok());
   auto half = Config::Parse(base + "tls_cert = \"c.pem\"\n", "/etc/cc");
   EXPECT_FALSE(half.ok());
+}
+
+}  // namespace
+}  // namespace cc::node
+
+namespace cc::node {
+namespace {
+
+// Issue 17: request signatures are bound to the node's authorities, and
+// plain HTTP is for loopback (or a test that says so).
+TEST(Config, AuthoritiesDefaultToTheListenAddressAndAreChecked) {
+  auto c = Config::Parse(kMinimal, "/x");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->api.authorities.empty());  // the server derives them from host and bound port
+  EXPECT_FALSE(c->api_allow_plaintext);
+  EXPECT_FALSE(c->ordering_allow_plaintext);
+  ExpectRefused("[api]\nauthorities = \"node1.example:8443\"\n", "api.authorities must be a list");
+  ExpectRefused("[api]\nauthorities = []\n", "api.authorities is empty");
+  for (const char* bad : {"https://node1.example:8443", "node1.example/v1", "a b", "", "user@node1"}) {
+    ExpectRefused(std::string("[api]\nauthorities = [\"") + bad + "\"]\n", "not a host[:port]");
+  }
+  ExpectRefused("[api]\nauthorities = [8443]\n", "not a host[:port]");
+  // A wildcard listen address names no authority of its own.
+  ExpectRefused("[api]\nhost = \"0.0.0.0\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n",
+                "name the host:port clients reach this node by in api.authorities");
+  ExpectRefused("[api]\nhost = \"::\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n", "api.authorities");
+  auto tls = Config::Parse(std::string(kMinimal) + "[api]\nhost = \"0.0.0.0\"\ntls_cert = \"c.pem\"\n"
+                                                   "tls_key = \"k.pem\"\nauthorities = [\"node1.example:8443\"]\n",
+                           "/x");
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  ExpectRefused("[api]\nallow_plaintext = \"yes\"\n", "api.allow_plaintext must be true or false");
+  ExpectRefused("[api]\nmax_unregistered_nonces = 99\n", "api.max_unregistered_nonces");
+  ExpectRefused("[api]\nmax_registered_nonces = 999\n", "api.max_registered_nonces");
+  EXPECT_EQ(c->api.max_registered_nonces, 2'000'000u);
+  EXPECT_EQ(c->api.max_unregistered_nonces, 250'000u);
+}
+
+TEST(Config, PlainHttpApiIsOnlyForLoopbackUnlessAllowed) {
+  for (const char* host : {"127.0.0.1", "127.0.0.2", "localhost", "::1"}) {
+    auto c = Config::Parse(std::string(kMinimal) + "[api]\nhost = \"" + host + "\"\n", "/x");
+    EXPECT_TRUE(c.ok()) << host << ": " << c.status().ToString();
+  }
+  for (const char* host : {"10.0.0.5", "node1.example", "127.evil.example"}) {
+    ExpectRefused(std::string("[api]\nhost = \"") + host + "\"\n",
+                  "without api.tls_cert and api.tls_key the API would be plain HTTP");
+    auto allowed = Config::Parse(std::string(kMinimal) + "[api]\nhost = \"" + host + "\"\nallow_plaintext = true\n",
+                                 "/x");
+    EXPECT_TRUE(allowed.ok()) << host << ": " << allowed.status().ToString();
+    auto tls = Config::Parse(std::string(kMinimal) + "[api]\nhost = \"" + host +
+                                 "\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n",
+                             "/x");
+    EXPECT_TRUE(tls.ok()) << host << ": " << tls.status().ToString();
+  }
+  ExpectRefused("[api]\nhost = \"0.0.0.0\"\nauthorities = [\"node1.example:8080\"]\n", "plain HTTP");
+}
+
+TEST(Config, PlainHttpEtcdAndPeersAreRefusedUnlessAllowed) {
+  const std::string tls_api = "[api]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n";
+  const std::string etcd_https = "[etcd]\nendpoints = [\"https://10.0.0.1:2379\"]\ntls_ca = \"ca.pem\"\n";
+  // etcd over http://, even on loopback: anyone on the machine could write the block sequence.
+  ExpectRefused(tls_api + "[ordering]\nbackend = \"etcd\"\n[etcd]\nendpoints = [\"https://10.0.0.1:2379\", "
+                          "\"http://127.0.0.1:2379\"]\ntls_ca = \"ca.pem\"\n",
+                "etcd endpoint http://127.0.0.1:2379 is plain HTTP; use https (or set ordering.allow_plaintext");
+  // A peer URL over http://, named or derived from a plain-HTTP API.
+  ExpectRefused(tls_api + "[ordering]\nbackend = \"etcd\"\nadvertise_url = \"http://10.0.0.9:8080\"\n" + etcd_https,
+                "ordering.advertise_url http://10.0.0.9:8080 makes the other nodes forward to this one over plain HTTP");
+  ExpectRefused("[ordering]\nbackend = \"etcd\"\n" + etcd_https, "with a plain-HTTP API");
+  // All https: fine.
+  auto ok = Config::Parse(std::string(kMinimal) + tls_api + "[ordering]\nbackend = \"etcd\"\n" + etcd_https, "/x");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_FALSE(ok->ordering_allow_plaintext);
+  // Allowed explicitly, for a test.
+  auto test = Config::Parse(std::string(kMinimal) +
+                                "[ordering]\nbackend = \"etcd\"\nallow_plaintext = true\n"
+                                "advertise_url = \"http://127.0.0.1:8080\"\n[etcd]\nendpoints = [\"http://127.0.0.1:2379\"]\n",
+                            "/x");
+  ASSERT_TRUE(test.ok()) << test.status().ToString();
+  EXPECT_TRUE(test->ordering_allow_plaintext);
+  ExpectRefused("[ordering]\nallow_plaintext = 1\n", "ordering.allow_plaintext must be true or false");
+}
+
+TEST(Demo, AClusterOnThisMachineAllowsPlainHttpExplicitly) {
+  TempDir dir;
+  DemoOptions o;
+  o.dir = dir.str();
+  o.port = 0;
+  o.nodes = 3;
+  o.etcd_endpoints = {"http://127.0.0.1:2379", "http://127.0.0.1:2381"};
+  ASSERT_TRUE(CreateDemo(o).ok());
+  auto text = ReadFile(dir.file("node-1.toml"));
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("allow_plaintext = true"), std::string::npos) << *text;
+  auto c = Config::Load(dir.file("node-2.toml"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->ordering_allow_plaintext);
+  // etcd elsewhere over http://: not allowed by the demo, refused by the node.
+  TempDir other;
+  o.dir = other.str();
+  o.etcd_endpoints = {"http://10.0.0.1:2379"};
+  ASSERT_TRUE(CreateDemo(o).ok());
+  auto refused = Config::Load(other.file("node-1.toml"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("plain HTTP"), std::string::npos) << refused.status().message();
 }
 
 }  // namespace

@@ -3,12 +3,20 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "api/http_signature.h"
 #include "crypto/keyfile.h"
 #include "util/env.h"
 
 namespace cc::node {
 
 namespace {
+
+// "http://127.0.0.1:2379" -> "127.0.0.1", "http://[::1]:2379" -> "[::1]".
+std::string HostOf(const std::string& url) {
+  std::string a = api::AuthorityOf(url);
+  size_t colon = a.rfind(':');
+  return colon == std::string::npos || a.find(']', colon) != std::string::npos ? a : a.substr(0, colon);
+}
 
 std::string NodeToml(const DemoOptions& o, int i) {
   const bool cluster = o.nodes > 1;
@@ -30,6 +38,12 @@ std::string NodeToml(const DemoOptions& o, int i) {
   if (cluster) {
     // Without advertise_url a node announces the address its API is bound to.
     if (port != 0) toml += "advertise_url = \"http://" + o.host + ":" + std::to_string(port) + "\"\n";
+    // etcd and the peers over plain HTTP, all on this machine: a demo only.
+    // Anything else stays refused (the node says why).
+    bool loopback = api::IsLoopbackHost(o.host);
+    for (const auto& e : o.etcd_endpoints)
+      loopback = loopback && (!e.starts_with("http://") || api::IsLoopbackHost(HostOf(e)));
+    if (loopback) toml += "# plain HTTP on this machine only: never in production (docs/operations.md)\nallow_plaintext = true\n";
     toml += "\n[etcd]\nendpoints = [";
     for (size_t e = 0; e < o.etcd_endpoints.size(); ++e) {
       toml += (e ? ", \"" : "\"") + o.etcd_endpoints[e] + "\"";

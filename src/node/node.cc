@@ -96,9 +96,22 @@ Status Node::Start(bool resync) {
     PeerClient* fw = forwarder_.get();
     PeerClient* fe = fetcher_.get();
     EtcdPeers peers;
-    peers.forward = [fw](const std::string& url, const std::vector<TxPtr>& txs,
-                         std::vector<std::pair<size_t, Status>>* rej) { return fw->Forward(url, txs, rej); };
-    peers.fetch = [fe](const std::string& url, uint64_t h) { return fe->FetchBlock(url, h); };
+    // A peer's URL comes from etcd: plain HTTP is refused here too unless allowed.
+    const bool plaintext = config_.ordering_allow_plaintext;
+    auto refuse = [plaintext](const std::string& url) {
+      return !plaintext && url.starts_with("http://")
+                 ? Status::Unavailable("not sending to peer " + url + " over plain HTTP (ordering.allow_plaintext is off)")
+                 : Status::Ok();
+    };
+    peers.forward = [fw, refuse](const std::string& url, const std::vector<TxPtr>& txs,
+                                 std::vector<std::pair<size_t, Status>>* rej) {
+      CC_RETURN_IF_ERROR(refuse(url));
+      return fw->Forward(url, txs, rej);
+    };
+    peers.fetch = [fe, refuse](const std::string& url, uint64_t h) -> Result<std::string> {
+      CC_RETURN_IF_ERROR(refuse(url));
+      return fe->FetchBlock(url, h);
+    };
     orderer_ = std::make_unique<EtcdOrderer>(chain_.get(), key, config_.cluster, std::move(peers));
   } else {
     orderer_ = std::make_unique<SoloOrderer>(chain_.get(), config_.solo);

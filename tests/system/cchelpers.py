@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.parse
 
 import base64
 import secrets
@@ -374,18 +375,34 @@ class NodeFactory:
 TIMEOUT = (5, 60)  # connect, read
 
 
-def sign_headers(key, method, target, body=b"", created=None, nonce=None):
-    """RFC 9421 headers for a request, as docs/api.md specifies them."""
+def authority_of(url):
+    """The Host (and signed @authority) a client sends for `url`:
+    "http://127.0.0.1:8080/x" -> "127.0.0.1:8080" (the scheme's default port left out)."""
+    p = urllib.parse.urlsplit(url)
+    host = p.netloc.rsplit("@", 1)[-1].lower()
+    default = ":443" if p.scheme == "https" else ":80"
+    return host[:-len(default)] if host.endswith(default) else host
+
+
+def sign_headers(key, method, authority, target, body=b"", created=None, nonce=None, expires=None,
+                 components=("@method", "@authority", "@path", "@query", "content-digest"), extra=None):
+    """RFC 9421 headers for a request to the node at `authority` ("host:port",
+    sent as Host), as docs/api.md specifies them. `components` and `extra`
+    (further headers to send and cover) are for tests of refusals."""
     path, _, query = target.partition("?")
+    authority = authority.lower()
     digest = "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode() + ":"
     created = int(time.time()) if created is None else created
     nonce = nonce or secrets.token_urlsafe(16)
-    params = (f'("@method" "@path" "@query" "content-digest");created={created};'
-              f'nonce="{nonce}";keyid="{key.public_hex}";alg="ed25519"')
-    base = (f'"@method": {method}\n"@path": {path}\n"@query": ?{query}\n'
-            f'"content-digest": {digest}\n"@signature-params": {params}')
+    values = {"@method": method, "@authority": authority, "@path": path, "@query": "?" + query,
+              "content-digest": digest, **{k.lower(): v for k, v in (extra or {}).items()}}
+    listed = " ".join(f'"{c}"' for c in components)
+    params = f'({listed});created={created};nonce="{nonce}";keyid="{key.public_hex}";alg="ed25519"'
+    if expires is not None:
+        params += f";expires={expires}"
+    base = "".join(f'"{c}": {values.get(c, "")}\n' for c in components) + f'"@signature-params": {params}'
     sig = key.sign(base.encode())
-    return {"Content-Digest": digest, "Signature-Input": "sig1=" + params,
+    return {"Host": authority, **(extra or {}), "Content-Digest": digest, "Signature-Input": "sig1=" + params,
             "Signature": "sig1=:" + base64.b64encode(sig).decode() + ":"}
 
 
@@ -400,7 +417,7 @@ class SignedAuth(AuthBase):
             body = r.body or b""
             if isinstance(body, str):
                 body = body.encode()
-            r.headers.update(sign_headers(self.key, r.method, r.path_url, body))
+            r.headers.update(sign_headers(self.key, r.method, authority_of(r.url), r.path_url, body))
         return r
 
 

@@ -10,6 +10,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 import cchelpers
 from clusterhelpers import Cluster, Writer, wait_until
@@ -82,6 +83,13 @@ def test_nodes_replicate_forward_and_certify_checkpoints(cluster, tmp_path_facto
     height, head, state = cluster.wait_same_head(st["height"])
     for i in range(3):
         assert cluster.api(i).tx_status(txs[0].id)["status"] == "committed"
+    # A request captured on its way to one node does not replay at another:
+    # its signature names the node it was meant for (@authority).
+    first, second = cluster.nodes[0].url, cluster.nodes[1].url
+    h = cchelpers.sign_headers(key, "GET", cchelpers.authority_of(first), "/v1/info")
+    assert requests.get(first + "/v1/info", headers=h, timeout=10).status_code == 200
+    cchelpers.assert_json_error(requests.get(second + "/v1/info", headers=h, timeout=10), 401, "unauthenticated",
+                                "signed for " + cchelpers.authority_of(first))
     # Checkpoints every 5 blocks: make at least 5, then height 5 is
     # certified by all three organisations.
     commit_registrations(cluster, p, 6)

@@ -19,18 +19,20 @@ function requestNonce() {
   return toBase64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-// The three signature headers for a request of `key`.
-export function signatureHeaders(key, method, target, body) {
+// The three signature headers for a request of `key` to the node at
+// `authority` ("host:port" as the browser sends it in Host: location.host for
+// the node that served the portal). The browser sets Host itself.
+export function signatureHeaders(key, method, authority, target, body) {
   const q = target.indexOf('?');
   const path = q < 0 ? target : target.slice(0, q);
   const query = q < 0 ? '?' : target.slice(q);
   const digest = 'sha-256=:' + toBase64(sha256Digest(body)) + ':';
   const created = Math.floor(Date.now() / 1000);
   const params =
-    `("@method" "@path" "@query" "content-digest");created=${created};` +
+    `("@method" "@authority" "@path" "@query" "content-digest");created=${created};` +
     `nonce="${requestNonce()}";keyid="${key.publicHex}";alg="ed25519"`;
   const base =
-    `"@method": ${method}\n"@path": ${path}\n"@query": ${query}\n` +
+    `"@method": ${method}\n"@authority": ${authority.toLowerCase()}\n"@path": ${path}\n"@query": ${query}\n` +
     `"content-digest": ${digest}\n"@signature-params": ${params}`;
   return {
     'Content-Digest': digest,
@@ -51,7 +53,7 @@ export class Api {
   // answer, throws ApiError otherwise.
   async request(method, target, body = null, contentType = 'application/json') {
     const bytes = body === null ? new Uint8Array(0) : typeof body === 'string' ? utf8(body) : body;
-    const headers = signatureHeaders(this.key, method, target, bytes);
+    const headers = signatureHeaders(this.key, method, this.authority(), target, bytes);
     if (body !== null) headers['Content-Type'] = contentType;
     let res;
     try {
@@ -70,6 +72,11 @@ export class Api {
     return json ?? text;
   }
 
+  // The node's name as this browser sends it in Host.
+  authority() {
+    return this.base ? new URL(this.base).host : location.host;
+  }
+
   get(target) {
     return this.request('GET', target);
   }
@@ -79,7 +86,7 @@ export class Api {
   // event, until `signal` aborts or the node ends the stream. (The browser's
   // EventSource cannot sign a request.)
   async stream(target, { onOpen = () => {}, onEvent, signal }) {
-    const headers = signatureHeaders(this.key, 'GET', target, new Uint8Array(0));
+    const headers = signatureHeaders(this.key, 'GET', this.authority(), target, new Uint8Array(0));
     const res = await fetch(this.base + target, { headers, signal });
     if (!res.ok) {
       const text = await res.text();

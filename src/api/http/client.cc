@@ -185,7 +185,9 @@ Client::Client(std::string url, ClientOptions options, Signer signer) : impl_(st
   impl_->parsed = ParseUrl(impl_->url);
   if (impl_->parsed.ok()) {
     const Url& u = *impl_->parsed;
-    impl_->authority = (u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host) + ":" + u.port;
+    // As browsers send Host: no port when it is the scheme's default.
+    impl_->authority = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
+    if (u.port != (u.tls ? "443" : "80")) impl_->authority += ":" + u.port;
   }
 }
 
@@ -217,9 +219,9 @@ Result<Reply> Client::Send(std::string_view method, std::string_view target, std
     req.set(bhttp::field::user_agent, "carechain");
     if (!content_type.empty()) req.set(bhttp::field::content_type, std::string(content_type));
     if (m.signer) {
-      for (auto& [k, v] : m.signer(method, m.authority, target, body)) req.insert(k, v);
+      for (auto& [k, v] : m.signer(method, m.authority, target, body)) req.set(k, v);
     }
-    for (const auto& [k, v] : extra) req.insert(k, v);
+    for (const auto& [k, v] : extra) req.set(k, v);  // may replace Host (tests of other authorities)
     req.body() = std::string(body);
     req.keep_alive(true);
     req.prepare_payload();
