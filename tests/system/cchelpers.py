@@ -530,6 +530,15 @@ def wait_for(fn, what, timeout=30):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def rss_kb(pid):
+    """The resident memory of process `pid`, in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
 def assert_json_error(resp, status, code=None, message_contains=None):
     """The reply is HTTP `status` with a JSON {code, message} body."""
     assert resp.status_code == status, f"expected {status}, got {resp.status_code}: {resp.text}"

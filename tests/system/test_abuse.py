@@ -11,19 +11,11 @@ import urllib.parse
 
 import pytest
 
-from cchelpers import Key
+from cchelpers import Key, rss_kb
 
 GARBAGE_REQUESTS = 10_000
 STORM_THREADS = 6
 SLOW_CLIENTS = 8
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def garbage(rng, port):
@@ -50,17 +42,31 @@ def garbage(rng, port):
 def storm_worker(port, n, seed, errors):
     rng = random.Random(seed)
     for _ in range(n):
+        request = garbage(rng, port)
+        reply = b""
+        sent = False
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-                s.sendall(garbage(rng, port))
+                s.sendall(request)
+                sent = True
                 s.shutdown(socket.SHUT_WR)
                 s.settimeout(5)
-                while s.recv(65536):
-                    pass
+                while chunk := s.recv(65536):
+                    reply += chunk
         except OSError:
-            pass  # the node may close on us mid-send: that is a refusal, fine
+            # The node may answer (431, 413) and close while a large request
+            # is still being sent: the reset can swallow its reply then.
+            if sent or len(request) < 4096:
+                errors.append(f"connection failed after a {len(request)}-byte request: {request[:40]!r}")
+            continue
         except Exception as e:  # noqa: BLE001 - anything else is a bug in the test
             errors.append(repr(e))
+            continue
+        # Every request gets a status line, and none a 5xx.
+        if not reply.startswith(b"HTTP/1.1 "):
+            errors.append(f"no status line for {request[:40]!r}: {reply[:40]!r}")
+        elif reply[9:10] == b"5":
+            errors.append(f"5xx for {request[:40]!r}: {reply[:80]!r}")
 
 
 def slow_client(port, stop):

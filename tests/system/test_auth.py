@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from cchelpers import Api, Key, assert_json_error, authority_of, sign_headers
+from cchelpers import Api, Key, assert_json_error, authority_of, rss_kb, sign_headers
 
 
 def test_unsigned_forged_replayed_and_expired_submissions_change_nothing(node_factory):
@@ -69,14 +69,6 @@ def test_unsigned_forged_replayed_and_expired_submissions_change_nothing(node_fa
 FLOOD_ADDRESSES = [f"127.0.0.{i}" for i in range(2, 10)]  # 8 source addresses
 FLOOD_REQUESTS = 2400  # each from a fresh key, validly signed
 UNREGISTERED_POOL = 1000  # api.max_unregistered_nonces for the test (default 250,000)
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def flood_worker(source, port, here, keys, statuses, bodies):

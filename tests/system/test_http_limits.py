@@ -11,7 +11,7 @@ import time
 
 import requests
 
-from cchelpers import Key
+from cchelpers import Key, rss_kb
 
 SLOW_CONNECTIONS = 2000
 SLOW_ADDRESSES = 50          # 127.0.0.2 .. 127.0.0.51
@@ -25,14 +25,6 @@ def raise_fd_limit():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     assert hard >= IDLE_CONNECTIONS + 1000, f"the hard descriptor limit {hard} is too low for this test"
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def p99(xs):

@@ -8,6 +8,7 @@
 
 #include <sys/resource.h>
 
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
@@ -257,8 +258,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
            "the request line and headers exceed " + std::to_string(o.max_header_bytes) + " bytes");
     } else if (ec == bhttp::error::body_limit) {
       Fail(413, "too_large", "request body is too large (at most " + std::to_string(o.max_body_bytes) + " bytes)");
+    } else if (ec == bhttp::error::partial_message) {
+      // The client half-closed mid-request: it may still read the answer.
+      Fail(400, "bad_request", in_body ? "the request ended before its body was complete"
+                                       : "the request ended before its headers were complete");
     } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-               ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+               ec != bhttp::error::end_of_stream) {
       Fail(400, "bad_request", "malformed HTTP request (" + ec.message() + ")");
     } else {
       Close();  // the client closed or reset the connection
@@ -384,6 +389,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // A reply the server writes itself; the connection closes after it.
   void Fail(int status, std::string_view code, const std::string& message) {
     keep_alive_ = false;
+    linger_ = true;
     response_ = Response{};
     response_.status = status;
     response_.SetContent(ErrorBody(code, message), "application/json");
@@ -479,8 +485,30 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       });
     } else {
       stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      if (linger_) return Linger();
       stream_.socket().close(ec);
     }
+  }
+
+  // After an error reply (nginx's lingering close): reads and drops what the
+  // client still sends, up to 1 MiB for at most 2 s, so that closing with
+  // unread bytes does not reset the connection and destroy the reply.
+  void Linger() {
+    linger_ = false;
+    ArmReadTimer(std::chrono::seconds(2));
+    LingerRead(std::make_shared<std::array<char, 4096>>(), 0);
+  }
+  void LingerRead(std::shared_ptr<std::array<char, 4096>> buf, size_t total) {
+    Lowest().socket().async_read_some(net::buffer(*buf), [self = this->shared_from_this(), buf, total](
+                                                            beast::error_code ec, size_t n) {
+      if (ec || total + n > (1u << 20)) {
+        self->read_timer_.cancel();
+        beast::error_code e;
+        Lowest(self->stream_).socket().close(e);
+        return;
+      }
+      self->LingerRead(buf, total + n);
+    });
   }
 
   Server::Impl* server_;
@@ -499,6 +527,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool timed_out_ = false;
   SteadyClock::time_point started_ = SteadyClock::now();
   bool keep_alive_ = true;
+  bool linger_ = false;  // the server's own error reply: close lingering
   bool idle_ = false;
   bool writing_ = false;
 };
